@@ -1,0 +1,1 @@
+"""medai: a medical-AI course platform."""

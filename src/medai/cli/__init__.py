@@ -1,0 +1,60 @@
+"""The `medai` command: a thin argparse layer over keyword-only library functions.
+
+Each area registers its subcommands from its own module (``medai.cli.course``, ``medai.cli.roster``, ...).
+Every command accepts ``--course PATH`` and ``--course-dir DIR`` and carries an example in its help.
+Errors that users can fix are raised as :class:`medai.errors.UserError` (or a subclass) and printed without a
+traceback, with exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from medai.errors import UserError
+
+# modules under medai.cli that each define register(subparsers, common)
+AREAS = ["course", "roster", "hub", "instructor"]
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every command takes, so each can run against another course."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--course", metavar="PATH", default=None,
+        help="the course.yaml to use (default: $MEDAI_COURSE or course/course.yaml)")
+    parent.add_argument(
+        "--course-dir", metavar="DIR", default=None,
+        help="the nbgrader course directory (default: $MEDAI_COURSE_DIR or <data root>/course)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="medai",
+        description="medai: a medical-AI course platform (JupyterHub + nbgrader).",
+        epilog="example:\n  medai up --demo\n\nRun 'medai COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = common_options()
+    for area in AREAS:
+        importlib.import_module(f"medai.cli.{area}").register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except UserError as err:
+        print(f"medai: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
