@@ -46,9 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from medai.course import CourseError, RosterError
+
     try:
         status = args.func(args)
-    except UserError as err:
+    except (UserError, CourseError, RosterError) as err:
         print(f"medai: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

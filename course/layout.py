@@ -1,0 +1,79 @@
+"""Where a medai deployment keeps its state: one data root, with a fixed layout under it.
+
+    <root>/hub/        JupyterHub's database, cookie secret, tokens, first-use passwords
+    <root>/course/     the nbgrader course directory (source/, release/, submitted/, ..., gradebook.db)
+    <root>/exchange/   nbgrader's exchange (outbound, inbound, feedback)
+    <root>/home/       users' home directories (one Unix account each in system mode)
+    <root>/etc/        Jupyter configuration per role (student, instructor, grader)
+    <root>/data/       built datasets, read-only for students
+    <root>/roster.csv  the last imported roster (normalised)
+
+The root is $MEDAI_ROOT, else /srv/medai when running as root, else ~/.local/share/medai.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_root() -> Path:
+    if os.environ.get("MEDAI_ROOT"):
+        return Path(os.environ["MEDAI_ROOT"]).resolve()
+    if os.geteuid() == 0:
+        return Path("/srv/medai")
+    return Path.home() / ".local" / "share" / "medai"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of one deployment, derived from its data root (no I/O)."""
+
+    root: Path
+    course_dir_override: Path | None = None
+
+    @classmethod
+    def from_env(cls, *, root: str | Path | None = None, course_dir: str | Path | None = None) -> "Layout":
+        """The layout for `root` (default: :func:`default_root`); `course_dir` or $MEDAI_COURSE_DIR overrides
+        where the nbgrader course directory is."""
+        course_dir = course_dir or os.environ.get("MEDAI_COURSE_DIR") or None
+        return cls(
+            root=Path(root).resolve() if root else default_root(),
+            course_dir_override=Path(course_dir).resolve() if course_dir else None,
+        )
+
+    @property
+    def hub_dir(self) -> Path:
+        return self.root / "hub"
+
+    @property
+    def course_dir(self) -> Path:
+        return self.course_dir_override or self.root / "course"
+
+    @property
+    def exchange_dir(self) -> Path:
+        return self.root / "exchange"
+
+    @property
+    def home_dir(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def roster_file(self) -> Path:
+        return self.root / "roster.csv"
+
+    @property
+    def gradebook_url(self) -> str:
+        return f"sqlite:///{self.course_dir / 'gradebook.db'}"
+
+    def role_config_dir(self, role: str) -> Path:
+        """Jupyter config dir (JUPYTER_CONFIG_PATH) for servers of one role: student, instructor or grader."""
+        return self.etc_dir / role

@@ -1,0 +1,355 @@
+"""The curriculum as a pydantic model: the shape of course.yaml and its cross-checks.
+
+Field validation (types, patterns, ranges, unknown keys) is pydantic's; the cross-checks that need
+the whole document (duplicate ids, undefined references, dates) run in one model validator on
+`Course`. They collect every problem and raise a single `PydanticCustomError` of type
+``course_cross_check`` whose context holds ``problems``: a list of ``(location tuple, message)``,
+so `medai.course.load` can report each with its own key path.
+
+Naive datetimes (no UTC offset, e.g. ``2026-09-21 23:59``) are interpreted in ``course.timezone``;
+after validation every datetime on the model is timezone-aware. A date without a time is rejected,
+because "due 2026-09-21" would silently mean midnight at the *start* of that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
+COMPETENCY_PATTERN = r"^[A-Z][A-Z0-9]*-[0-9]+$"
+# A login name is also the student's Unix account name (useradd's portable limit is 32 characters).
+LOGIN_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+COMMON_TRACK = "common"
+REQUIRED_TRACKS = ("common", "medicine", "engineering")
+# Hub group names the roster derives; a track may not take one of them (see Roster.groups()).
+RESERVED_GROUPS = ("students", "instructors", "staff")
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+CompetencyId = Annotated[str, Field(pattern=COMPETENCY_PATTERN, max_length=32)]
+Login = Annotated[str, Field(pattern=LOGIN_PATTERN)]
+Loc = tuple[str | int, ...]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _require_time(value: Any) -> Any:
+    """Reject a bare date given where a moment is meant (before pydantic turns it into midnight)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise ValueError("give a time too, e.g. 2026-09-21T23:59+09:00 (a bare date means 00:00)")
+    if isinstance(value, str) and len(value.strip()) <= 10:
+        raise ValueError(f"{value!r} has no time; write e.g. {value.strip()}T23:59+09:00")
+    return value
+
+
+class CourseInfo(_Model):
+    """The course itself: identity, term and the settings every assignment shares."""
+
+    id: Slug = Field(description="Course id, a lowercase slug such as 'medai101'; used as nbgrader's course_id.")
+    title: str = Field(min_length=1, description="Course title in English.")
+    title_ko: str = Field(min_length=1, description="Course title in Korean (국문 과목명).")
+    term: str = Field(
+        pattern=r"^[0-9]{4}-(1|2|S|W)$",
+        description="Academic term: year, then 1 (spring, 1학기), 2 (fall, 2학기), S (summer session) or W (winter session), e.g. '2026-2'.",
+    )
+    starts: date = Field(description="First day of the term (YYYY-MM-DD, in the course timezone).")
+    ends: date = Field(description="Last day of the term, final exams included (YYYY-MM-DD, in the course timezone).")
+    timezone: str = Field(
+        default="Asia/Seoul",
+        description="IANA time zone of the course; naive datetimes in this file are read in it.",
+    )
+    assignments_dir: str = Field(
+        default="../assignments",
+        min_length=1,
+        description="Directory holding assignments/<id>/*.ipynb, relative to this course.yaml file (or absolute).",
+    )
+    cell_timeout_seconds: int = Field(
+        default=120, gt=0, le=3600, description="Wall-clock limit for one notebook cell when autograding, in seconds."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}; use a name such as 'Asia/Seoul'") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The course timezone as a tzinfo."""
+        return ZoneInfo(self.timezone)
+
+
+class Track(_Model):
+    """A track of the major. 'common' is the shared core; every student belongs to one other track."""
+
+    id: Slug = Field(description="Track id, a lowercase slug; also the hub group name of its students.")
+    title: str = Field(min_length=1, description="Track title in English.")
+    title_ko: str = Field(min_length=1, description="Track title in Korean.")
+    description: str = Field(default="", description="Who the track is for and what it emphasises.")
+
+
+class Competency(_Model):
+    """A learning outcome that modules teach and assignments assess."""
+
+    id: CompetencyId = Field(description="Competency id: an upper-case area code and a number, e.g. 'DATA-1'.")
+    title: str = Field(min_length=1, description="Competency title in English.")
+    title_ko: str = Field(min_length=1, description="Competency title in Korean.")
+    description: str = Field(default="", description="What a student who has this competency can do.")
+
+
+class Module(_Model):
+    """A course unit of the curriculum (one subject of the major, placed by year and semester)."""
+
+    id: Slug = Field(description="Module id, a lowercase slug.")
+    code: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2,4}[0-9]{3,4}$", description="University course code, e.g. 'MAI2004'."
+    )
+    title: str = Field(min_length=1, description="Module title in English.")
+    title_ko: str = Field(min_length=1, description="Module title in Korean.")
+    tracks: list[Slug] = Field(min_length=1, description="Tracks that take the module; ['common'] means every track.")
+    competencies: list[CompetencyId] = Field(min_length=1, description="Competency ids the module develops.")
+    year: int = Field(ge=1, le=6, description="Recommended year of study (학년).")
+    semester: int = Field(ge=1, le=2, description="Recommended semester within the year: 1 (spring) or 2 (fall).")
+    credits: int = Field(default=3, ge=1, le=6, description="Credit hours (학점).")
+    prerequisites: list[Slug] = Field(
+        default_factory=list, description="Module ids that must come before this one (placed strictly earlier)."
+    )
+    topics: list[str] = Field(default_factory=list, description="Main topics, one short phrase each.")
+    description: str = Field(default="", description="What the module covers.")
+
+
+class LateRules(_Model):
+    """Per-assignment override of the course late policy; a field left out keeps the course value."""
+
+    percent_per_day: float | None = Field(
+        default=None, ge=0, le=100, description="Deduction per started day late, in percent of the score."
+    )
+    cap_percent: float | None = Field(default=None, ge=0, le=100, description="Maximum total deduction, in percent.")
+    grace_minutes: int | None = Field(default=None, ge=0, description="Minutes after the deadline that are not late.")
+
+
+class Assignment(_Model):
+    """An nbgrader assignment: assignments/<id>/ holds its source notebooks."""
+
+    id: Slug = Field(description="Assignment id, a lowercase slug; also its directory name and nbgrader assignment name.")
+    title: str = Field(min_length=1, description="Assignment title in English.")
+    title_ko: str | None = Field(default=None, description="Assignment title in Korean, if any.")
+    module: Slug = Field(description="Id of the module the assignment belongs to.")
+    tracks: list[Slug] = Field(min_length=1, description="Tracks that must do it; ['common'] means every student.")
+    competencies: list[CompetencyId] = Field(min_length=1, description="Competency ids the assignment assesses.")
+    points: float = Field(gt=0, description="Weight of the assignment in the course grade (relative to the other assignments).")
+    release: datetime = Field(description="When students can fetch it (ISO 8601; no offset means course timezone).")
+    due: datetime = Field(description="Deadline (ISO 8601; no offset means course timezone).")
+    late_policy: LateRules | None = Field(default=None, description="Override of the course late policy for this assignment.")
+
+    _dates = field_validator("release", "due", mode="before")(_require_time)
+
+
+class Extension(_Model):
+    """A deadline extension for one student on one assignment: give `days` or `until`, not both."""
+
+    student: Login = Field(description="Login name of the student, as in the roster.")
+    assignment: Slug = Field(description="Id of the assignment whose deadline moves.")
+    days: int | None = Field(default=None, ge=1, le=365, description="Days added to the assignment's due date.")
+    until: datetime | None = Field(default=None, description="New deadline (ISO 8601; no offset means course timezone).")
+    reason: str = Field(min_length=1, description="Why it was granted (e.g. medical certificate); kept for the record.")
+
+    _dates = field_validator("until", mode="before")(_require_time)
+
+    @model_validator(mode="after")
+    def _days_or_until(self) -> Extension:
+        if (self.days is None) == (self.until is None):
+            raise ValueError("give exactly one of 'days' or 'until'")
+        return self
+
+
+class LatePolicy(_Model):
+    """How late submissions are penalised, and the extensions granted."""
+
+    percent_per_day: float = Field(ge=0, le=100, description="Deduction per started day late, in percent of the score.")
+    cap_percent: float = Field(ge=0, le=100, description="Maximum total deduction, in percent.")
+    grace_minutes: int = Field(default=0, ge=0, description="Minutes after the deadline that are not counted late.")
+    extensions: list[Extension] = Field(default_factory=list, description="Individual deadline extensions.")
+
+
+class Course(_Model):
+    """A whole course.yaml: the curriculum and the assignments of one term."""
+
+    model_config = ConfigDict(title="medai course.yaml")
+
+    course: CourseInfo = Field(description="The course: id, titles, term, timezone and shared settings.")
+    tracks: list[Track] = Field(description="Tracks of the major; must include 'common', 'medicine' and 'engineering'.")
+    competencies: list[Competency] = Field(description="Competencies (learning outcomes) of the curriculum.")
+    modules: list[Module] = Field(description="Modules of the curriculum; may describe the whole major.")
+    assignments: list[Assignment] = Field(
+        default_factory=list, description="Assignments of this term, each with a directory under assignments_dir."
+    )
+    late_policy: LatePolicy = Field(description="Late penalty rules and extensions.")
+
+    _source: Path | None = PrivateAttr(default=None)
+    _assignments_dir: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Course:
+        _localise_datetimes(self)
+        problems = _cross_problems(self)
+        if problems:
+            details = "\n".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems)
+            raise PydanticCustomError(
+                "course_cross_check",
+                "{count} problem(s) across the course:\n{details}",
+                {"count": len(problems), "details": details, "problems": problems},
+            )
+        return self
+
+    # -- convenience -------------------------------------------------------------------------
+
+    @property
+    def student_tracks(self) -> list[str]:
+        """Track ids a student can belong to: every track except 'common'."""
+        return [t.id for t in self.tracks if t.id != COMMON_TRACK]
+
+    def assignment(self, assignment_id: str) -> Assignment:
+        """The assignment with this id; KeyError naming the known ids otherwise."""
+        for a in self.assignments:
+            if a.id == assignment_id:
+                return a
+        raise KeyError(f"no assignment {assignment_id!r}; known: {', '.join(a.id for a in self.assignments) or 'none'}")
+
+    def assignments_for_track(self, track: str) -> list[Assignment]:
+        """Assignments a student of `track` must do: the common ones plus that track's own, in file order."""
+        if track not in {t.id for t in self.tracks}:
+            raise KeyError(f"no track {track!r}; known: {', '.join(t.id for t in self.tracks)}")
+        return [a for a in self.assignments if COMMON_TRACK in a.tracks or track in a.tracks]
+
+    @property
+    def source_path(self) -> Path | None:
+        """The course.yaml this was loaded from (None when built in memory)."""
+        return self._source
+
+    @property
+    def resolved_assignments_dir(self) -> Path:
+        """Absolute assignments directory, resolved against the course.yaml's directory by load_course()."""
+        if self._assignments_dir is None:
+            raise RuntimeError("this Course was not loaded from a file, so assignments_dir is unresolved; use load_course()")
+        return self._assignments_dir
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _localise_datetimes(c: Course) -> None:
+    tz = c.course.tz
+    for a in c.assignments:
+        a.release = a.release if a.release.tzinfo else a.release.replace(tzinfo=tz)
+        a.due = a.due if a.due.tzinfo else a.due.replace(tzinfo=tz)
+    for e in c.late_policy.extensions:
+        if e.until is not None and e.until.tzinfo is None:
+            e.until = e.until.replace(tzinfo=tz)
+
+
+def _duplicates(items: list[Any], section: str, kind: str) -> list[tuple[Loc, str]]:
+    first: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if item.id in first:
+            out.append(((section, i, "id"), f"duplicate {kind} id {item.id!r} (first at {section}[{first[item.id]}])"))
+        else:
+            first[item.id] = i
+    return out
+
+
+def _check_refs(
+    loc: Loc, values: list[str], known: set[str], kind: str, *, tracks: bool = False
+) -> list[tuple[Loc, str]]:
+    out = []
+    seen: set[str] = set()
+    for j, value in enumerate(values):
+        if value in seen:
+            out.append(((*loc, j), f"{kind} {value!r} is listed twice"))
+        elif value not in known:
+            out.append(((*loc, j), f"undefined {kind} {value!r}; defined: {', '.join(sorted(known)) or 'none'}"))
+        seen.add(value)
+    if tracks and COMMON_TRACK in values and len(values) > 1:
+        out.append((loc, "'common' already means every track; list it alone"))
+    return out
+
+
+def _cross_problems(c: Course) -> list[tuple[Loc, str]]:
+    """Every problem that needs more than one field to see, each with its location."""
+    problems: list[tuple[Loc, str]] = []
+    for section, kind in (("tracks", "track"), ("competencies", "competency"), ("modules", "module"), ("assignments", "assignment")):
+        problems += _duplicates(getattr(c, section), section, kind)
+
+    track_ids = {t.id for t in c.tracks}
+    comp_ids = {k.id for k in c.competencies}
+    modules = {m.id: m for m in c.modules}
+    missing = [t for t in REQUIRED_TRACKS if t not in track_ids]
+    if missing:
+        problems.append((("tracks",), f"missing required track(s): {', '.join(missing)}"))
+    for i, t in enumerate(c.tracks):
+        if t.id in RESERVED_GROUPS:
+            problems.append((("tracks", i, "id"), f"{t.id!r} is reserved for a hub group; choose another track id"))
+
+    info = c.course
+    if info.ends <= info.starts:
+        problems.append((("course", "ends"), f"the term ends ({info.ends}) on or before it starts ({info.starts})"))
+    if int(info.term[:4]) != info.starts.year:
+        problems.append((("course", "starts"), f"term {info.term!r} but the term starts in {info.starts.year}"))
+
+    for i, m in enumerate(c.modules):
+        problems += _check_refs(("modules", i, "tracks"), m.tracks, track_ids, "track", tracks=True)
+        problems += _check_refs(("modules", i, "competencies"), m.competencies, comp_ids, "competency")
+        problems += _check_refs(("modules", i, "prerequisites"), m.prerequisites, set(modules), "module")
+        for j, pid in enumerate(m.prerequisites):
+            p = modules.get(pid)
+            if p is not None and (p.year, p.semester) >= (m.year, m.semester):
+                problems.append((
+                    ("modules", i, "prerequisites", j),
+                    f"prerequisite {pid!r} (year {p.year}, semester {p.semester}) is not placed before "
+                    f"{m.id!r} (year {m.year}, semester {m.semester})",
+                ))
+
+    tz = info.tz
+    term_start = datetime.combine(info.starts, datetime.min.time(), tzinfo=tz)
+    term_end = datetime.combine(info.ends + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    for i, a in enumerate(c.assignments):
+        if a.module not in modules:
+            problems.append((("assignments", i, "module"), f"undefined module {a.module!r}"))
+        problems += _check_refs(("assignments", i, "tracks"), a.tracks, track_ids, "track", tracks=True)
+        problems += _check_refs(("assignments", i, "competencies"), a.competencies, comp_ids, "competency")
+        if a.release >= a.due:
+            problems.append((("assignments", i, "due"), f"due {a.due.isoformat()} is not after release {a.release.isoformat()}"))
+        if not term_start <= a.release < term_end:
+            problems.append((("assignments", i, "release"), f"release {a.release.isoformat()} is outside the term ({info.starts} to {info.ends})"))
+        if not term_start <= a.due < term_end:
+            problems.append((("assignments", i, "due"), f"due {a.due.isoformat()} is outside the term ({info.starts} to {info.ends})"))
+
+    by_id = {a.id: a for a in c.assignments}
+    seen_ext: dict[tuple[str, str], int] = {}
+    for i, e in enumerate(c.late_policy.extensions):
+        loc: Loc = ("late_policy", "extensions", i)
+        a = by_id.get(e.assignment)
+        if a is None:
+            problems.append(((*loc, "assignment"), f"extension for unknown assignment {e.assignment!r}"))
+        elif e.until is not None and e.until <= a.due:
+            problems.append(((*loc, "until"), f"until {e.until.isoformat()} is not after the due date {a.due.isoformat()}"))
+        key = (e.student, e.assignment)
+        if key in seen_ext:
+            problems.append((loc, f"second extension for {e.student!r} on {e.assignment!r} (first at extensions[{seen_ext[key]}])"))
+        seen_ext.setdefault(key, i)
+    return problems

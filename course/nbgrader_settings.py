@@ -1,0 +1,30 @@
+"""nbgrader's configuration for one course and deployment, as plain (class, trait) -> value pairs.
+
+One source for both the nbgrader_config.py files the hub writes for each role and the Config that medai's
+own commands pass to nbgrader's API.
+"""
+from __future__ import annotations
+
+from medai.course.layout import Layout
+from medai.course.model import Course
+
+PRIVATE_SUBMIT = "medai.hub.exchange.PrivateExchangeSubmit"
+
+
+def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tuple[str, str], object]:
+    """Settings for a student's or instructor's server (the exchange) or, with role="grader", for the one
+    who owns the course directory (course root, gradebook, execution limits)."""
+    settings: dict[tuple[str, str], object] = {
+        ("CourseDirectory", "course_id"): course.course.id,
+        ("Exchange", "root"): str(layout.exchange_dir),
+        ("ExchangeFactory", "submit"): PRIVATE_SUBMIT,
+    }
+    if role == "grader":
+        settings.update({
+            ("CourseDirectory", "root"): str(layout.course_dir),
+            ("CourseDirectory", "db_url"): layout.gradebook_url,
+            ("ExecutePreprocessor", "timeout"): course.course.cell_timeout_seconds,
+            # graceful kernel shutdown sometimes stalls ~3 s per notebook; scores are identical
+            ("Execute", "shutdown_kernel"): "immediate",
+        })
+    return settings

@@ -1,0 +1,138 @@
+"""Instructors' operations over nbgrader's own API: generate, release, collect, feedback.
+
+Each is idempotent and returns what it did. They run as the owner of the course directory (see
+medai.privileges), because nbgrader refuses to write into exchange folders it does not own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from medai.course import Course
+from medai.course.layout import Layout
+from medai.course.nbgrader_settings import nbgrader_settings
+from medai.errors import UserError
+from medai.privileges import run_as_owner_of
+
+
+class NbgraderError(UserError):
+    """nbgrader reported a failure; the message carries the end of its log."""
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """What one operation did to one assignment, e.g. ("ps1", "released", "2 notebooks")."""
+
+    assignment: str
+    action: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.assignment}: {self.action}" + (f" ({self.detail})" if self.detail else "")
+
+
+def _api(course: Course, layout: Layout):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    for (cls, trait), value in nbgrader_settings(course, layout, role="grader").items():
+        config[cls][trait] = value
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def _check(result: dict, what: str) -> str:
+    if not result.get("success"):
+        log = (result.get("log") or "") + (result.get("error") or "")
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        raise NbgraderError(f"{what} failed:\n{tail}")
+    return result.get("log") or ""
+
+
+def _known(course: Course, assignment_id: str):
+    try:
+        return course.assignment(assignment_id)
+    except KeyError:
+        known = ", ".join(a.id for a in course.assignments) or "none"
+        raise UserError(f"unknown assignment {assignment_id!r} (course.yaml lists: {known})") from None
+
+
+def _utc_naive(when: dt.datetime) -> dt.datetime:
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _outbound(course: Course, layout: Layout, assignment_id: str) -> Path:
+    return layout.exchange_dir / course.course.id / "outbound" / assignment_id
+
+
+def _release(course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    from nbgrader.api import Gradebook
+
+    item = _known(course, assignment_id)
+    source = layout.course_dir / "source" / assignment_id
+    if not source.is_dir():
+        raise UserError(f"{assignment_id}: no source notebooks in {source}")
+    if _outbound(course, layout, assignment_id).exists():
+        return OpResult(assignment_id, "already released")
+    api = _api(course, layout)
+    with Gradebook(layout.gradebook_url) as gb:
+        gb.update_or_create_assignment(assignment_id, duedate=_utc_naive(item.due))
+    _check(api.generate_assignment(assignment_id, force=True, create=True), f"generating {assignment_id}")
+    _check(api.release_assignment(assignment_id), f"releasing {assignment_id}")
+    notebooks = sorted(p.name for p in _outbound(course, layout, assignment_id).glob("*.ipynb"))
+    return OpResult(assignment_id, "released", f"{len(notebooks)} notebook(s): {', '.join(notebooks)}")
+
+
+def release(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    """Generate the student version of one assignment and release it to the exchange (once)."""
+    return run_as_owner_of(layout.course_dir, _release, course, layout, assignment_id)
+
+
+def due_for_release(course: Course, now: dt.datetime) -> list[str]:
+    return [a.id for a in course.assignments if a.release <= now]
+
+
+def release_due(*, course: Course, layout: Layout, now: dt.datetime | None = None) -> list[OpResult]:
+    """Release every assignment whose release date has passed; the others are reported as waiting."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    due = set(due_for_release(course, now))
+    results = []
+    for item in course.assignments:
+        if item.id in due:
+            results.append(release(course=course, layout=layout, assignment_id=item.id))
+        else:
+            results.append(OpResult(item.id, "not due yet", f"releases {item.release.isoformat()}"))
+    return results
+
+
+def _collect(course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    _known(course, assignment_id)
+    api = _api(course, layout)
+    before = set(api.get_submitted_students(assignment_id))
+    _check(api.collect(assignment_id, update=True), f"collecting {assignment_id}")
+    after = set(api.get_submitted_students(assignment_id))
+    return OpResult(assignment_id, "collected", f"{len(after)} submission(s), {len(after - before)} new")
+
+
+def collect(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    """Copy students' submissions from the exchange into the course's submitted/ folder (newest wins)."""
+    return run_as_owner_of(layout.course_dir, _collect, course, layout, assignment_id)
+
+
+def _feedback(course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    _known(course, assignment_id)
+    api = _api(course, layout)
+    graded = api.get_autograded_students(assignment_id)
+    if not graded:
+        return OpResult(assignment_id, "no feedback", "nothing graded yet")
+    _check(api.generate_feedback(assignment_id), f"generating feedback for {assignment_id}")
+    _check(api.release_feedback(assignment_id), f"returning feedback for {assignment_id}")
+    return OpResult(assignment_id, "feedback returned", f"{len(graded)} student(s)")
+
+
+def feedback(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    """Generate feedback for every graded submission and return it to the students through the exchange."""
+    return run_as_owner_of(layout.course_dir, _feedback, course, layout, assignment_id)

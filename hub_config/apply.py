@@ -1,0 +1,232 @@
+"""Pure functions that apply medai's hub configuration to a traitlets Config.
+
+No I/O happens here: each function reads the settings, the course and the roster, and sets config values.
+jupyterhub_config.py calls :func:`apply_all`; tests apply them to a bare ``traitlets.Config()``.
+"""
+from __future__ import annotations
+
+import sys
+
+from medai.course import Course, Roster
+from medai.hub.settings import HubSettings
+
+# hub groups (students per track come from the course's tracks)
+STUDENTS, INSTRUCTORS, STAFF = "students", "instructors", "staff"
+GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directory and runs the formgrader
+CLI_SERVICE = "medai-cli"
+
+
+def formgrader_service(course: Course) -> str:
+    """Name of the hub service that serves nbgrader's formgrader for this course."""
+    return f"formgrader-{course.course.id}"
+
+
+def apply_hub(c, s: HubSettings) -> None:
+    """Where the hub listens and keeps its state; the proxy it starts (configurable-http-proxy)."""
+    hub = s.layout.hub_dir
+    c.JupyterHub.bind_url = f"http://{s.ip}:{s.port}"
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = s.hub_api_port
+    c.JupyterHub.db_url = f"sqlite:///{hub / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(hub / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(hub / "jupyterhub.pid")
+    c.JupyterHub.proxy_class = "configurable-http-proxy"
+    c.ConfigurableHTTPProxy.command = list(s.proxy_command)
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
+    c.ConfigurableHTTPProxy.pid_file = str(hub / "proxy.pid")
+    c.ConfigurableHTTPProxy.should_start = True
+    # Ctrl-C on `medai up` stops the proxy and every user's server it started
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+    c.JupyterHub.template_vars = {"announcement_login": "medai — 의료인공지능 융합전공 course hub"}
+    c.JupyterHub.log_level = "DEBUG" if s.debug else "INFO"
+
+
+def apply_auth(c, s: HubSettings, roster: Roster) -> None:
+    """Only roster users can log in, whatever the authenticator; nobody is a hub admin by default."""
+    c.Authenticator.allowed_users = {p.id for p in roster.people}
+    c.Authenticator.allow_all = False
+    c.Authenticator.admin_users = set()
+    if s.auth == "firstuse":
+        # each roster user chooses a password at their first login; names outside the roster are refused
+        c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
+        c.FirstUseAuthenticator.create_users = False
+        c.FirstUseAuthenticator.min_password_length = 8
+        c.FirstUseAuthenticator.dbm_path = str(s.layout.hub_dir / "passwords.dbm")
+    elif s.auth == "shared-password":
+        # the demo: every roster user logs in with one password (MEDAI_DEMO_PASSWORD)
+        c.JupyterHub.authenticator_class = "shared-password"
+        c.SharedPasswordAuthenticator.user_password = s.shared_password
+    elif s.auth == "oauth":
+        # university SSO over OpenID Connect: the endpoints and client come from OAUTH_* variables
+        # (OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_CALLBACK_URL, OAUTH2_AUTHORIZE_URL, OAUTH2_TOKEN_URL,
+        # OAUTH2_USERDATA_URL) read by oauthenticator itself; the roster still decides who may enter.
+        c.JupyterHub.authenticator_class = "generic-oauth"
+        c.GenericOAuthenticator.username_claim = "preferred_username"
+        c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
+    elif s.auth == "lti13":
+        # an LMS (Canvas, Moodle, Blackboard) launches the hub with LTI 1.3; configure the platform's
+        # issuer, client id and endpoints in <root>/hub/jupyterhub_config.local.py (see README)
+        c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
+        c.LTI13Authenticator.username_key = "email"
+
+
+def hub_groups(course: Course, roster: Roster) -> dict[str, list[str]]:
+    """Group name -> sorted member ids: students, one group per student track, instructors, staff."""
+    groups: dict[str, list[str]] = {STUDENTS: [], INSTRUCTORS: [], STAFF: []}
+    for track in course.student_tracks:
+        groups[track] = []
+    for name, members in roster.groups().items():
+        groups.setdefault(name, []).extend(members)
+    return {name: sorted(set(members)) for name, members in groups.items()}
+
+
+def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) -> None:
+    """RBAC: students reach only their own server (JupyterHub's default `user` role); instructors reach the
+    course's formgrader service; staff reach no user's server. Services get just the scopes they use."""
+    c.JupyterHub.load_groups = {
+        name: {"users": members, "properties": {"medai": True}}
+        for name, members in hub_groups(course, roster).items()
+    }
+    formgrader = formgrader_service(course)
+    c.JupyterHub.load_roles = [
+        {
+            "name": "instructor",
+            "description": "Grades the course through its formgrader service",
+            "groups": [INSTRUCTORS],
+            "scopes": [
+                f"access:services!service={formgrader}",
+                f"read:services!service={formgrader}",
+                "list:services",
+                "self",
+            ],
+        },
+        {
+            "name": "staff",
+            "description": "Program staff: reports and progress pages; no access to anyone's server",
+            "groups": [STAFF],
+            "scopes": ["list:services", "read:services", "self"],
+        },
+        {
+            "name": "idle-culler",
+            "description": "Stops servers idle for longer than the cull timeout",
+            "services": ["idle-culler"],
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        },
+        {
+            "name": "medai-cli",
+            "description": "medai's own commands: keep hub users and groups equal to the roster",
+            "services": [CLI_SERVICE],
+            "scopes": ["admin:users", "admin:groups", "list:users", "list:groups", "read:users", "read:groups"],
+        },
+    ]
+
+
+def role_of(group_names: set[str]) -> str:
+    """The role whose Jupyter configuration a user's server gets."""
+    if INSTRUCTORS in group_names:
+        return "instructor"
+    if STAFF in group_names:
+        return "staff"
+    return "student"
+
+
+def apply_spawner(c, s: HubSettings) -> None:
+    """Each user's JupyterLab runs as their own Unix account (system mode), with limits and culling."""
+    bin_dir = str(s.venv_bin)
+    if s.single_account:
+        # DEVELOPER LAPTOP ONLY: every server runs as the account that runs the hub; users can read each
+        # other's files. Never use this with real students.
+        c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+        c.SimpleLocalProcessSpawner.home_dir_template = str(s.layout.home_dir / "{username}")
+    else:
+        c.JupyterHub.spawner_class = "medai.hub.spawner.LimitedLocalProcessSpawner"
+        c.LimitedLocalProcessSpawner.max_processes = s.max_processes
+    c.Spawner.cmd = [f"{bin_dir}/jupyterhub-singleuser"]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.mem_limit = s.mem_limit
+    c.Spawner.cpu_limit = s.cpu_limit
+    c.Spawner.http_timeout = 120
+    c.Spawner.start_timeout = 180
+    c.Spawner.environment = {
+        # nbgrader runs `alembic` by name: the environment's bin/ comes first on PATH
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "MEDAI_DATA": str(s.layout.data_dir),
+    }
+    c.Spawner.pre_spawn_hook = _role_config_hook(s)
+
+
+def _role_config_hook(s: HubSettings):
+    """A pre-spawn hook that gives each server its role's Jupyter configuration (nbgrader course, exchange,
+    which nbgrader extensions show), and refuses a server to staff accounts."""
+    etc = s.layout.etc_dir
+
+    def pre_spawn_hook(spawner) -> None:
+        from tornado import web
+
+        role = role_of({g.name for g in spawner.user.groups})
+        if role == "staff":
+            raise web.HTTPError(403, "Program staff accounts have no notebook server; use the hub's services.")
+        spawner.environment["JUPYTER_CONFIG_PATH"] = str(etc / role)
+
+    return pre_spawn_hook
+
+
+def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None:
+    """Hub-managed services: the course's formgrader, the idle culler, the release scheduler, and a token
+    for medai's own commands."""
+    bin_dir = str(s.venv_bin)
+    course_dir = str(s.layout.course_dir)
+    grader_env = {
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "JUPYTER_CONFIG_PATH": str(s.layout.role_config_dir("grader")),
+        "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+        "MEDAI_ROOT": str(s.layout.root),
+        "MEDAI_COURSE_DIR": course_dir,
+        "MEDAI_COURSE": str(s.course_file),
+        "HOME": course_dir,
+    }
+    run_as = {} if s.single_account else {"user": GRADER_ACCOUNT}
+    c.JupyterHub.services = [
+        {
+            # nbgrader's formgrader, opened in its own browser tab: JupyterHub >= 4.1 forbids framing
+            # single-user pages (frame-ancestors 'none'), which blanks the formgrader inside Lab
+            "name": formgrader_service(course),
+            "display": True,
+            "info": {"description": f"Formgrader for {course.course.title}"},
+            "url": s.formgrader_url,
+            "command": [f"{bin_dir}/jupyterhub-singleuser", f"--ServerApp.root_dir={course_dir}"],
+            "cwd": course_dir,
+            "environment": grader_env,
+            "oauth_no_confirm": True,
+            **run_as,
+        },
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable if s.single_account else f"{bin_dir}/python",
+                "-m", "jupyterhub_idle_culler",
+                f"--timeout={s.cull_timeout}", f"--cull-every={s.cull_every}",
+            ],
+        },
+        {
+            # releases every assignment whose release date has passed, so releases happen on time
+            "name": "release-scheduler",
+            "command": [
+                f"{bin_dir}/medai", "release", "--due", f"--every={s.release_every}",
+                f"--course={s.course_file}", f"--course-dir={course_dir}",
+            ],
+            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "cwd": course_dir,
+            **run_as,
+        },
+        {"name": CLI_SERVICE, "api_token": cli_token},
+    ]
+
+
+def apply_all(c, s: HubSettings, course: Course, roster: Roster, *, cli_token: str) -> None:
+    apply_hub(c, s)
+    apply_auth(c, s, roster)
+    apply_groups_and_roles(c, s, course, roster)
+    apply_spawner(c, s)
+    apply_services(c, s, course, cli_token=cli_token)

@@ -1,0 +1,144 @@
+"""Build a deployment's data root from the course and roster: directories with the right owners and modes,
+Unix accounts, each role's Jupyter configuration, the assignments' nbgrader sources, the CLI's hub token.
+
+Idempotent: `medai up` runs it at every start; nothing that exists is lost (users' homes, the gradebook,
+submissions, sources an instructor edited).
+"""
+from __future__ import annotations
+
+import filecmp
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medai.course import Course, Roster
+from medai.course.layout import Layout
+from medai.hub import accounts
+from medai.hub.apply import GRADER_ACCOUNT
+from medai.hub.jupyter_files import write_lab_overrides, write_role_configs
+
+
+@dataclass
+class PrepareReport:
+    """What preparing the data root did, for the person watching `medai up`."""
+
+    created_accounts: list[str] = field(default_factory=list)
+    copied_sources: list[str] = field(default_factory=list)
+    kept_sources: list[str] = field(default_factory=list)  # differ from assignments/: an instructor's edits win
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.created_accounts:
+            out.append(f"created Unix accounts: {', '.join(self.created_accounts)}")
+        if self.copied_sources:
+            out.append(f"copied assignment sources: {', '.join(self.copied_sources)}")
+        for name in self.kept_sources:
+            out.append(f"kept source/{name}: it differs from assignments/{name} (edited in the course directory)")
+        return out
+
+
+def _mkdir(path: Path, mode: int, uid: int = -1, gid: int = -1) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(path, uid, gid)
+    path.chmod(mode)
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    if os.geteuid() != 0:
+        return
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chown(dirpath, uid, gid)
+        for name in filenames:
+            os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+
+
+def cli_token(layout: Layout) -> str:
+    """The hub API token of medai's own commands (service medai-cli), created once, readable by root only."""
+    path = layout.hub_dir / "cli-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+def ensure_people(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
+    """One Unix account per roster person (system mode only); returns the names created."""
+    if not system:
+        return []
+    import pwd
+
+    created = []
+    for person in roster.people:
+        try:
+            pwd.getpwnam(person.id)
+        except KeyError:
+            created.append(person.id)
+        accounts.ensure_account(person.id, home=layout.home_dir / person.id)
+    return created
+
+
+def sync_sources(*, course: Course, layout: Layout, report: PrepareReport) -> None:
+    """Copy assignments/<id> into <course>/source/<id> where missing; never overwrite a source that differs."""
+    for item in course.assignments:
+        src = course.assignments_path / item.id
+        dest = layout.course_dir / "source" / item.id
+        if not dest.exists():
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            report.copied_sources.append(item.id)
+        elif _differs(src, dest):
+            report.kept_sources.append(item.id)
+
+
+def _differs(a: Path, b: Path) -> bool:
+    cmp = filecmp.dircmp(a, b, ignore=[".ipynb_checkpoints", "__pycache__"])
+    return bool(cmp.left_only or cmp.diff_files or cmp.funny_files) or any(
+        _differs(a / sub, b / sub) for sub in cmp.common_dirs)
+
+
+def prepare(*, course: Course, roster: Roster, layout: Layout, system: bool) -> PrepareReport:
+    """Create or repair the whole data root. `system`: real Unix accounts (root), else one account."""
+    report = PrepareReport()
+    uid = gid = -1
+    graders_gid = -1
+    if system:
+        grader = accounts.ensure_grader(home=layout.home_dir / GRADER_ACCOUNT, name=GRADER_ACCOUNT)
+        uid, gid = grader.pw_uid, grader.pw_gid
+        graders_gid = accounts.group_id(accounts.GRADERS_GROUP)
+    _mkdir(layout.root, 0o755)
+    _mkdir(layout.hub_dir, 0o700)
+    _mkdir(layout.home_dir, 0o711)  # users reach their own home; nobody lists the others
+    _mkdir(layout.etc_dir, 0o755)
+    _mkdir(layout.data_dir, 0o755)
+    # the course directory: the grader's alone (sources with solutions, hidden tests, the gradebook)
+    _mkdir(layout.course_dir, 0o700, uid, gid)
+    # nbgrader's exchange: the root sticky and world-writable as nbgrader requires; the course's inbound is
+    # write-only for students and setgid to the graders, so submissions are private (medai.hub.exchange)
+    exchange = layout.exchange_dir / course.course.id
+    _mkdir(layout.exchange_dir, 0o1777)
+    _mkdir(exchange, 0o755, uid, gid)
+    _mkdir(exchange / "outbound", 0o755, uid, gid)
+    _mkdir(exchange / "inbound", 0o2733, uid, graders_gid)
+    _mkdir(exchange / "feedback", 0o711, uid, gid)
+    report.created_accounts = ensure_people(roster=roster, layout=layout, system=system)
+    write_role_configs(course=course, layout=layout)
+    write_lab_overrides(Path(sys.prefix))
+    sync_sources(course=course, layout=layout, report=report)
+    _chown_tree(layout.course_dir, uid, gid)
+    cli_token(layout)
+    return report
+
+
+def load_saved_roster(layout: Layout, course: Course) -> Roster:
+    """The roster last imported into this data root (empty when none was: then nobody can log in)."""
+    from medai.course import parse_roster
+
+    if not layout.roster_file.exists():
+        return Roster(people=[])
+    return parse_roster(layout.roster_file, course=course)

@@ -1,0 +1,102 @@
+"""The hub's settings: one typed object read from the environment that `medai up` (or a site) sets.
+
+Every knob has a default, so `medai up` works on embedded defaults; production sites override with
+environment variables (see README "Production"), or with a site file `<root>/hub/jupyterhub_config.local.py`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medai.course.layout import Layout
+
+AUTH_CHOICES = ("firstuse", "shared-password", "oauth", "lti13")
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+def default_venv_bin() -> Path:
+    """bin/ of the environment medai runs from: users' servers and services run from the same one."""
+    return Path(sys.executable).parent
+
+
+def default_proxy_command(prefix: Path) -> list[str]:
+    """configurable-http-proxy installed by scripts/install.sh under the prefix, else on PATH."""
+    local = prefix / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return [str(local)]
+    found = shutil.which("configurable-http-proxy")
+    return [found] if found else ["configurable-http-proxy"]
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Everything the hub config needs to know, besides the course and the roster."""
+
+    layout: Layout
+    course_file: Path
+    ip: str = "127.0.0.1"
+    port: int = 8000
+    # how people log in: firstuse (roster users set their password at first login), shared-password (demo),
+    # oauth (university SSO, OpenID Connect), lti13 (an LMS launches the hub)
+    auth: str = "firstuse"
+    shared_password: str = ""
+    # True only on a developer's laptop: every server runs as the hub's own account (no isolation)
+    single_account: bool = False
+    venv_bin: Path = field(default_factory=default_venv_bin)
+    proxy_command: tuple[str, ...] = ()
+    mem_limit: str = "4G"
+    cpu_limit: float = 2.0
+    max_processes: int = 512
+    cull_timeout: int = 3600
+    cull_every: int = 300
+    release_every: int = 300
+    formgrader_port: int = 0  # 0: hub port + 10
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls) -> "HubSettings":
+        layout = Layout.from_env()
+        venv_bin = Path(_env("MEDAI_VENV_BIN", str(default_venv_bin())))
+        prefix = Path(_env("MEDAI_PREFIX", str(venv_bin.parent.parent)))
+        auth = _env("MEDAI_AUTH", "firstuse")
+        return cls(
+            layout=layout,
+            course_file=Path(_env("MEDAI_COURSE", "course/course.yaml")).resolve(),
+            ip=_env("MEDAI_HUB_IP", "127.0.0.1"),
+            port=int(_env("MEDAI_HUB_PORT", "8000")),
+            auth=auth,
+            shared_password=_env("MEDAI_SHARED_PASSWORD", ""),
+            single_account=_env("MEDAI_SINGLE_ACCOUNT", "0") == "1" or os.geteuid() != 0,
+            venv_bin=venv_bin,
+            proxy_command=tuple(_env("MEDAI_PROXY_COMMAND", "").split() or default_proxy_command(prefix)),
+            mem_limit=_env("MEDAI_MEM_LIMIT", "4G"),
+            cpu_limit=float(_env("MEDAI_CPU_LIMIT", "2")),
+            cull_timeout=int(_env("MEDAI_CULL_TIMEOUT", "3600")),
+            release_every=int(_env("MEDAI_RELEASE_EVERY", "300")),
+            debug=_env("MEDAI_DEBUG", "0") == "1",
+        )
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_CHOICES:
+            raise ValueError(f"MEDAI_AUTH={self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
+        if self.auth == "shared-password" and len(self.shared_password) < 8:
+            raise ValueError("MEDAI_AUTH=shared-password needs MEDAI_SHARED_PASSWORD of at least 8 characters")
+
+    @property
+    def formgrader_url(self) -> str:
+        return f"http://127.0.0.1:{self.formgrader_port or self.port + 10}"
+
+    @property
+    def hub_api_port(self) -> int:
+        return self.port + 1
+
+    @property
+    def proxy_api_port(self) -> int:
+        return self.port + 2

@@ -1,0 +1,74 @@
+"""LocalProcessSpawner with enforced per-user limits: each user's server (and every kernel it starts) runs as
+the user's own Unix account inside a cgroup that caps memory and CPU, with a cap on processes.
+
+cgroup v2 (unified) and v1 (separate memory/cpu hierarchies) are both handled. Where no cgroup can be created
+(no privileges, read-only /sys/fs/cgroup), the hub logs a warning and only the process cap applies.
+"""
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+
+from jupyterhub.spawner import LocalProcessSpawner
+from traitlets import Integer, Unicode
+
+CPU_PERIOD_US = 100_000
+
+
+def cgroup_limit_files(base: Path, name: str, mem_bytes: int | None, cpus: float | None) -> list[Path]:
+    """Create the cgroup(s) for one user, write the limits, and return the `cgroup.procs` files a process must
+    join. Raises OSError when cgroups cannot be used here."""
+    if (base / "cgroup.controllers").exists():  # v2
+        parent = base / "medai"
+        parent.mkdir(exist_ok=True)
+        wanted = [c for c in ("memory", "cpu") if c in (base / "cgroup.controllers").read_text().split()]
+        for level in (base, parent):
+            (level / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
+        group = parent / name
+        group.mkdir(exist_ok=True)
+        if mem_bytes:
+            (group / "memory.max").write_text(str(mem_bytes))
+        if cpus:
+            (group / "cpu.max").write_text(f"{int(cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
+        return [group / "cgroup.procs"]
+    procs = []  # v1
+    for controller, limits in (
+        ("memory", {"memory.limit_in_bytes": mem_bytes}),
+        ("cpu", {"cpu.cfs_period_us": CPU_PERIOD_US, "cpu.cfs_quota_us": int(cpus * CPU_PERIOD_US) if cpus else None}),
+    ):
+        group = base / controller / "medai" / name
+        group.mkdir(parents=True, exist_ok=True)
+        for fname, value in limits.items():
+            if value:
+                (group / fname).write_text(str(value))
+        procs.append(group / "cgroup.procs")
+    return procs
+
+
+class LimitedLocalProcessSpawner(LocalProcessSpawner):
+    """Runs each server as the user's own Unix account, with memory, CPU and process limits enforced."""
+
+    max_processes = Integer(512, config=True, help="Most processes a user's account may run (RLIMIT_NPROC).")
+    cgroup_root = Unicode("/sys/fs/cgroup", config=True, help="Where the cgroup file system is mounted.")
+
+    def _cgroup_procs(self) -> list[Path]:
+        try:
+            return cgroup_limit_files(Path(self.cgroup_root), self.user.name, self.mem_limit, self.cpu_limit)
+        except OSError as err:
+            self.log.warning("memory/CPU limits for %s are NOT enforced (no usable cgroup: %s)", self.user.name, err)
+            return []
+
+    def make_preexec_fn(self, name):
+        become_user = super().make_preexec_fn(name)
+        procs_files = self._cgroup_procs()
+        nproc = self.max_processes
+
+        def preexec():
+            for procs in procs_files:
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            become_user()
+
+        return preexec

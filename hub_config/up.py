@@ -1,0 +1,117 @@
+"""`medai up`: prepare the data root, then run JupyterHub (and through it the proxy, the formgrader and the
+other services) in the foreground. Ctrl-C stops the hub, which stops everything it started.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from medai.course import Course, Roster
+from medai.course.layout import Layout
+from medai.errors import UserError
+from medai.hub import roster_sync
+from medai.hub.hub_api import HubAPI, write_url
+from medai.hub.runtime import cli_token, load_saved_roster, prepare
+from medai.hub.settings import HubSettings
+
+CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
+DEMO_PASSWORD_DEFAULT = "medai-demo"
+
+
+def demo_roster_file(course_file: Path) -> Path:
+    """The demo cohort shipped beside course.yaml (course/roster.example.csv)."""
+    path = course_file.parent / "roster.example.csv"
+    if not path.exists():
+        path = Path(__file__).resolve().parent.parent / "course" / "roster.example.csv"
+    return path
+
+
+def prepare_deployment(*, course: Course, layout: Layout, demo: bool, system: bool) -> tuple[Roster, list[str]]:
+    """Import the roster (the demo one with `demo`) and build the data root. Returns the roster and what was done."""
+    if demo:
+        report = roster_sync.import_roster(path=demo_roster_file(course.source_file), course=course,
+                                           layout=layout, system=system)
+        return load_saved_roster(layout, course), report.lines()
+    if not layout.roster_file.exists():
+        raise UserError(
+            f"no roster imported into {layout.root} yet: run `medai roster import FILE.csv` first "
+            "(or `medai up --demo` for the demo cohort)")
+    roster = load_saved_roster(layout, course)
+    lines = prepare(course=course, roster=roster, layout=layout, system=system).lines()
+    lines.append(f"gradebook: {roster_sync.sync_gradebook(roster=roster, layout=layout)} students")
+    return roster, lines
+
+
+def hub_environment(settings: HubSettings) -> dict[str, str]:
+    """What jupyterhub_config.py reads (medai.hub.settings.HubSettings.from_env)."""
+    env = dict(os.environ)
+    env.update({
+        "MEDAI_ROOT": str(settings.layout.root),
+        "MEDAI_COURSE_DIR": str(settings.layout.course_dir),
+        "MEDAI_COURSE": str(settings.course_file),
+        "MEDAI_HUB_IP": settings.ip,
+        "MEDAI_HUB_PORT": str(settings.port),
+        "MEDAI_AUTH": settings.auth,
+        "MEDAI_SINGLE_ACCOUNT": "1" if settings.single_account else "0",
+        "MEDAI_VENV_BIN": str(settings.venv_bin),
+        "PATH": f"{settings.venv_bin}:{env.get('PATH', '/usr/bin:/bin')}",
+    })
+    if settings.auth == "shared-password":
+        env["MEDAI_SHARED_PASSWORD"] = settings.shared_password
+    return env
+
+
+def wait_for_api(api: HubAPI, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UserError(f"JupyterHub exited during start-up (status {proc.returncode}); see its log above")
+        if api.alive():
+            return
+        time.sleep(0.25)
+    raise UserError(f"JupyterHub did not answer at {api.url} within {timeout:.0f} s")
+
+
+def print_logins(roster: Roster, settings: HubSettings, password: str | None) -> None:
+    print(f"\nmedai hub: http://{settings.ip}:{settings.port}/")
+    for person in roster.people:
+        what = person.role + (f", {person.track} track" if person.track else "")
+        secret = f"  password: {password}" if password else ""
+        print(f"  {person.id:<12} {person.name} ({what}){secret}")
+    print("Ctrl-C stops the hub and everything it started.\n", flush=True)
+
+
+def run_hub(*, settings: HubSettings, course: Course, roster: Roster, show_password: str | None = None) -> int:
+    """Run JupyterHub in the foreground until it exits or Ctrl-C/SIGTERM; returns its exit status."""
+    cmd = [str(settings.venv_bin / "jupyterhub"), "-f", str(CONFIG_FILE)]
+    proc = subprocess.Popen(cmd, cwd=settings.layout.hub_dir, env=hub_environment(settings))
+
+    def stop(signum, frame):  # forward, then let the hub clean up its servers and proxy
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        api = HubAPI(f"http://{settings.ip}:{settings.port}/hub/api", cli_token(settings.layout))
+        write_url(settings.layout, api.url)
+        wait_for_api(api, proc)
+        report = roster_sync.ImportReport()
+        roster_sync.sync_hub(api=api, course=course, roster=roster, report=report)
+        print_logins(roster, settings, show_password)
+        return proc.wait()
+    except BaseException:
+        stop(None, None)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        (settings.layout.hub_dir / "hub-api-url").unlink(missing_ok=True)
+        sys.stdout.flush()
