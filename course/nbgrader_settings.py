@@ -26,5 +26,7 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
             ("ExecutePreprocessor", "timeout"): course.course.cell_timeout_seconds,
             # graceful kernel shutdown sometimes stalls ~3 s per notebook; scores are identical
             ("Execute", "shutdown_kernel"): "immediate",
+            # the formgrader shows due dates and timestamps in the course's time zone
+            ("NbGraderAPI", "timezone"): course.course.timezone,
         })
     return settings

@@ -87,7 +87,7 @@ def ensure_people(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
 def sync_sources(*, course: Course, layout: Layout, report: PrepareReport) -> None:
     """Copy assignments/<id> into <course>/source/<id> where missing; never overwrite a source that differs."""
     for item in course.assignments:
-        src = course.assignments_path / item.id
+        src = course.resolved_assignments_dir / item.id
         dest = layout.course_dir / "source" / item.id
         if not dest.exists():
             shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))

@@ -33,7 +33,7 @@ def demo_roster_file(course_file: Path) -> Path:
 def prepare_deployment(*, course: Course, layout: Layout, demo: bool, system: bool) -> tuple[Roster, list[str]]:
     """Import the roster (the demo one with `demo`) and build the data root. Returns the roster and what was done."""
     if demo:
-        report = roster_sync.import_roster(path=demo_roster_file(course.source_file), course=course,
+        report = roster_sync.import_roster(path=demo_roster_file(course.source_path), course=course,
                                            layout=layout, system=system)
         return load_saved_roster(layout, course), report.lines()
     if not layout.roster_file.exists():

@@ -1,0 +1,29 @@
+"""Shared fixtures: the shipped course and demo roster, and a HubSettings over a temporary data root."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medai.course import load_course, parse_roster
+from medai.course.layout import Layout
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE_YAML = REPO / "course" / "course.yaml"
+DEMO_ROSTER = REPO / "course" / "roster.example.csv"
+PEER = REPO.parent / "shared" / "peer"
+
+
+@pytest.fixture(scope="session")
+def course():
+    return load_course(COURSE_YAML)
+
+
+@pytest.fixture(scope="session")
+def roster(course):
+    return parse_roster(DEMO_ROSTER, course=course)
+
+
+@pytest.fixture
+def layout(tmp_path) -> Layout:
+    return Layout(root=tmp_path / "root")

@@ -1,0 +1,140 @@
+"""The hub configuration, applied to a bare traitlets Config (no server started)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from tornado import web
+from traitlets.config import Config
+
+from medai.hub.apply import apply_all, formgrader_service, hub_groups
+from medai.hub.jupyter_files import page_config, server_config
+from medai.hub.settings import HubSettings
+from tests.conftest import COURSE_YAML
+
+
+def settings(layout, **kw) -> HubSettings:
+    base = dict(layout=layout, course_file=COURSE_YAML, port=8123, venv_bin=layout.root / "venv" / "bin",
+                proxy_command=("/opt/chp",))
+    return HubSettings(**{**base, **kw})
+
+
+def applied(course, roster, layout, **kw) -> Config:
+    c = Config()
+    apply_all(c, settings(layout, **kw), course, roster, cli_token="t" * 64)
+    return c
+
+
+def spawner_for(groups: list[str]):
+    user = SimpleNamespace(groups=[SimpleNamespace(name=g) for g in groups], name="u")
+    return SimpleNamespace(user=user, environment={})
+
+
+def test_hub_listens_on_loopback_and_keeps_state_in_the_data_root(course, roster, layout):
+    c = applied(course, roster, layout)
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:8123"
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.JupyterHub.db_url == f"sqlite:///{layout.hub_dir / 'jupyterhub.sqlite'}"
+    assert c.JupyterHub.cookie_secret_file.startswith(str(layout.hub_dir))
+    assert c.ConfigurableHTTPProxy.command == ["/opt/chp"]
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
+    assert c.JupyterHub.cleanup_servers is True and c.JupyterHub.cleanup_proxy is True
+
+
+def test_only_roster_users_may_log_in_and_nobody_is_admin(course, roster, layout):
+    c = applied(course, roster, layout)
+    assert c.Authenticator.allowed_users == {p.id for p in roster.people}
+    assert c.Authenticator.allow_all is False
+    assert c.Authenticator.admin_users == set()
+    assert c.FirstUseAuthenticator.create_users is False
+
+
+@pytest.mark.parametrize("auth, cls", [
+    ("firstuse", "firstuseauthenticator.FirstUseAuthenticator"),
+    ("shared-password", "shared-password"),
+    ("oauth", "generic-oauth"),
+    ("lti13", "ltiauthenticator.lti13.auth.LTI13Authenticator"),
+])
+def test_authentication_is_a_switch_that_keeps_the_roster_allow_list(course, roster, layout, auth, cls):
+    c = applied(course, roster, layout, auth=auth, shared_password="long-enough")
+    assert c.JupyterHub.authenticator_class == cls
+    assert c.Authenticator.allowed_users == {p.id for p in roster.people}
+
+
+def test_bad_auth_settings_are_refused(layout):
+    with pytest.raises(ValueError, match="choose one of"):
+        settings(layout, auth="ldap")
+    with pytest.raises(ValueError, match="at least 8"):
+        settings(layout, auth="shared-password", shared_password="short")
+
+
+def test_groups_follow_the_roster(course, roster, layout):
+    c = applied(course, roster, layout)
+    groups = {name: spec["users"] for name, spec in c.JupyterHub.load_groups.items()}
+    assert groups["medicine"] == ["med01", "med02", "med03"]
+    assert groups["engineering"] == ["eng01", "eng02", "eng03"]
+    assert groups["students"] == sorted(groups["medicine"] + groups["engineering"])
+    assert groups["instructors"] == ["prof01"]
+    assert groups["staff"] == ["staff01"]
+    assert hub_groups(course, roster) == groups
+
+
+def test_rbac_instructors_reach_the_formgrader_staff_reach_no_server(course, roster, layout):
+    c = applied(course, roster, layout)
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    fg = formgrader_service(course)
+    assert f"access:services!service={fg}" in roles["instructor"]["scopes"]
+    assert roles["instructor"]["groups"] == ["instructors"]
+    assert roles["staff"]["groups"] == ["staff"]
+    for role in roles.values():  # no role widens access to users' servers
+        assert not any(s.startswith(("access:servers", "servers", "admin:server")) for s in role["scopes"]), role
+    # students get no extra role: JupyterHub's default `user` role (their own server only)
+    assert not any("students" in r.get("groups", []) for r in roles.values())
+    assert set(roles["idle-culler"]["scopes"]) >= {"list:users", "read:users:activity", "delete:servers"}
+
+
+def test_system_mode_spawns_each_user_as_their_own_account_with_limits(course, roster, layout):
+    c = applied(course, roster, layout)
+    assert c.JupyterHub.spawner_class == "medai.hub.spawner.LimitedLocalProcessSpawner"
+    assert c.Spawner.cmd == [f"{layout.root}/venv/bin/jupyterhub-singleuser"]
+    assert c.Spawner.environment["PATH"].startswith(f"{layout.root}/venv/bin:")
+    assert c.Spawner.mem_limit == "4G" and c.Spawner.cpu_limit == 2.0
+    single = applied(course, roster, layout, single_account=True)
+    assert single.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+
+
+def test_each_role_gets_its_jupyter_config_and_staff_get_no_server(course, roster, layout):
+    hook = applied(course, roster, layout).Spawner.pre_spawn_hook
+    for groups, role in ((["students", "medicine"], "student"), (["instructors"], "instructor")):
+        spawner = spawner_for(groups)
+        hook(spawner)
+        assert spawner.environment["JUPYTER_CONFIG_PATH"] == str(layout.role_config_dir(role))
+    with pytest.raises(web.HTTPError) as err:
+        hook(spawner_for(["staff"]))
+    assert err.value.status_code == 403
+
+
+def test_services_formgrader_culler_scheduler(course, roster, layout):
+    c = applied(course, roster, layout)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    fg = services[formgrader_service(course)]
+    assert fg["user"] == "medai-grader"
+    assert fg["environment"]["JUPYTERHUB_DEFAULT_URL"] == "/formgrader"
+    assert fg["url"] == "http://127.0.0.1:8133"
+    assert "--timeout=3600" in services["idle-culler"]["command"]
+    assert services["release-scheduler"]["command"][1:3] == ["release", "--due"]
+    assert services["medai-cli"]["api_token"] == "t" * 64
+    single = {s["name"]: s for s in applied(course, roster, layout, single_account=True).JupyterHub.services}
+    assert "user" not in single[formgrader_service(course)]
+
+
+def test_students_see_only_the_assignment_list(course):
+    student_lab = page_config("student")["disabledExtensions"]
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+            "@jupyter/nbgrader:course-list"} <= set(student_lab)
+    assert "@jupyter/nbgrader:assignment-list" not in student_lab
+    assert "@jupyter/nbgrader:create-assignment" not in page_config("instructor")["disabledExtensions"]
+    ext = server_config("student")["ServerApp"]["jpserver_extensions"]
+    assert ext["nbgrader.server_extensions.formgrader"] is False
+    assert ext["nbgrader.server_extensions.assignment_list"] is True
+    assert server_config("grader")["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"]
