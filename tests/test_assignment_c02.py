@@ -31,7 +31,8 @@ AUTOGRADED = {
 }
 MANUAL = {"interpret_ppv_screening": 2}
 
-pytestmark = pytest.mark.slow  # runs nbgrader, which starts a kernel per submission
+# runs nbgrader, which starts a kernel per submission; its gradebook emits SQLAlchemy autoflush warnings
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
 
 @dataclass(frozen=True)

@@ -88,12 +88,13 @@ class Deployment:
 
     def start(self) -> None:
         out = open(self.log, "a")
+        seen = self.log.stat().st_size  # bytes: compare bytes
         self.proc = subprocess.Popen([MEDAI, "up", "--port", str(self.port)], env=self.env,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"medai up exited:\n{self.log.read_text()}"
-            if "Ctrl-C stops the hub" in self.log.read_text():
+            if b"Ctrl-C stops the hub" in self.log.read_bytes()[seen:]:
                 return
             time.sleep(0.5)
         raise TimeoutError(f"hub did not come up:\n{self.log.read_text()}")
@@ -205,7 +206,11 @@ def test_student_submission_is_private(hub):
     mine = [p for p in inbound.iterdir() if p.name.startswith(student.name + "+")]
     assert len(mine) == 1
     assert mine[0].stat().st_mode & 0o007 == 0  # nothing for other accounts (stock nbgrader: 0777)
-    assert all(f.stat().st_mode & 0o007 == 0 for f in mine[0].rglob("*"))
+    assert all(d.stat().st_mode & 0o007 == 0 for d in mine[0].rglob("*") if d.is_dir())
+    for path in (mine[0], mine[0] / "timestamp.txt", mine[0] / "diagnostic-metrics.ipynb"):
+        peek = subprocess.run(["runuser", "-u", hub.ids["med2"], "--", "cat" if path.is_file() else "ls", path],
+                              capture_output=True, text=True)
+        assert peek.returncode != 0 and "Permission denied" in peek.stderr, (path, peek.stdout[:200])
     collected = hub.medai("collect", ASSIGNMENT).stdout
     assert "1 submission(s)" in collected
 
