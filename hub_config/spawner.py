@@ -16,6 +16,15 @@ from traitlets import Integer, Unicode
 CPU_PERIOD_US = 100_000
 
 
+def own_cgroup(controller: str) -> str:
+    """This process's cgroup path in a v1 hierarchy, from /proc/self/cgroup."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return path
+    return "/"
+
+
 def cgroup_limit_files(base: Path, name: str, mem_bytes: int | None, cpus: float | None) -> list[Path]:
     """Create the cgroup(s) for one user, write the limits, and return the `cgroup.procs` files a process must
     join. Raises OSError when cgroups cannot be used here."""
@@ -32,12 +41,12 @@ def cgroup_limit_files(base: Path, name: str, mem_bytes: int | None, cpus: float
         if cpus:
             (group / "cpu.max").write_text(f"{int(cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
         return [group / "cgroup.procs"]
-    procs = []  # v1
+    procs = []  # v1: nested under the hub's own cgroup, so the machine's (or container's) limits still hold
     for controller, limits in (
         ("memory", {"memory.limit_in_bytes": mem_bytes}),
         ("cpu", {"cpu.cfs_period_us": CPU_PERIOD_US, "cpu.cfs_quota_us": int(cpus * CPU_PERIOD_US) if cpus else None}),
     ):
-        group = base / controller / "medai" / name
+        group = base / controller / own_cgroup(controller).lstrip("/") / "medai" / name
         group.mkdir(parents=True, exist_ok=True)
         for fname, value in limits.items():
             if value:
@@ -59,9 +68,20 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
             self.log.warning("memory/CPU limits for %s are NOT enforced (no usable cgroup: %s)", self.user.name, err)
             return []
 
+    _cgroups: list[Path] = []
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        for procs in self._cgroups:  # an empty cgroup can go; one still holding processes stays
+            try:
+                procs.parent.rmdir()
+            except OSError:
+                pass
+        self._cgroups = []
+
     def make_preexec_fn(self, name):
         become_user = super().make_preexec_fn(name)
-        procs_files = self._cgroup_procs()
+        procs_files = self._cgroups = self._cgroup_procs()
         nproc = self.max_processes
 
         def preexec():

@@ -138,6 +138,11 @@ class Deployment:
                 pass
         for uid in self.ids.values():
             subprocess.run(["userdel", uid], capture_output=True)
+            for group in Path("/sys/fs/cgroup").glob(f"*/**/medai/{uid}"):
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -213,6 +218,43 @@ def test_student_submission_is_private(hub):
         assert peek.returncode != 0 and "Permission denied" in peek.stderr, (path, peek.stdout[:200])
     collected = hub.medai("collect", ASSIGNMENT).stdout
     assert "1 submission(s)" in collected
+
+
+def test_graded_feedback_goes_back_to_the_student(hub):
+    student = logged_in(hub, "med1")
+    student.spawn()
+    assert "no feedback (nothing graded yet)" in hub.medai("feedback", ASSIGNMENT).stdout
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+           "JUPYTER_CONFIG_PATH": str(hub.root / "etc" / "grader"), "HOME": str(hub.root / "course")}
+    graded = subprocess.run(["runuser", "-u", "medai-grader", "--", "env", *[f"{k}={v}" for k, v in env.items()],
+                             "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=hub.root / "course", capture_output=True, text=True, timeout=300)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    assert "feedback returned (1 student(s))" in hub.medai("feedback", ASSIGNMENT).stdout
+    assert "feedback returned (1 student(s))" in hub.medai("feedback", ASSIGNMENT).stdout  # idempotent
+    r = student.server("POST", f"/user/{student.name}/assignments/fetch_feedback",
+                       data={"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
+    assert r.status_code == 200 and r.json()["success"], r.text
+    html = list((hub.root / "home" / student.name / ASSIGNMENT / "feedback").rglob("*.html"))
+    assert html and "diagnostic-metrics" in html[0].name
+
+
+def test_users_servers_run_inside_their_memory_and_cpu_limits(hub):
+    student = logged_in(hub, "med1")
+    student.spawn()
+    uid = pwd.getpwnam(student.name).pw_uid
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == uid]
+    assert pids
+    limits = set()
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controllers == "memory":
+                limits.add(Path(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").read_text().strip())
+            elif controllers == "":
+                if Path(f"/sys/fs/cgroup{path}/memory.max").exists():
+                    limits.add(Path(f"/sys/fs/cgroup{path}/memory.max").read_text().strip())
+    assert limits == {str(4 * 1024 ** 3)}
 
 
 def test_instructor_reaches_a_formgrader_that_renders(hub):
