@@ -1,0 +1,101 @@
+"""The `medai` command: clear errors with exit status 2, nothing applied on bad input, help everywhere."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import pwd
+import shutil
+
+import pytest
+
+from medai.cli import build_parser, main
+from medai.grader.nbgrader_ops import due_for_release
+from tests.conftest import COURSE_YAML, REPO
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def leaf_commands(parser: argparse.ArgumentParser, prefix=()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from leaf_commands(sub, prefix + (name,))
+            return
+    yield prefix, parser
+
+
+def test_every_command_has_help_with_an_example_and_a_readme_mention():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    leaves = list(leaf_commands(build_parser()))
+    assert len(leaves) >= 7
+    for path, parser in leaves:
+        text = parser.format_help()
+        assert "example:" in text and "--course" in text and "--course-dir" in text, path
+        assert f"medai {' '.join(path)}" in readme, f"README does not mention `medai {' '.join(path)}`"
+
+
+def test_course_validate_and_schema(capsys):
+    code, out, _ = run(capsys, "course", "validate", str(COURSE_YAML))
+    assert code == 0 and "medai101" in out
+    code, out, _ = run(capsys, "course", "schema")
+    schema = json.loads(out)
+    assert code == 0 and "assignments" in schema["properties"]
+
+
+def test_bad_course_yaml_names_file_key_and_problem(capsys, tmp_path):
+    bad = tmp_path / "course.yaml"
+    text = COURSE_YAML.read_text(encoding="utf-8").replace("cell_timeout_seconds:", "cell_timout_seconds:")
+    bad.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "course", "validate", str(bad))
+    assert code == 2
+    assert f"{bad}: course.cell_timout_seconds: unknown key" in err
+
+
+def test_bad_roster_is_rejected_whole_and_nothing_is_applied(capsys, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    monkeypatch.setenv("MEDAI_ROOT", str(root))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,name,email,role,track,cohort\n"
+        "zzgood1,김민준,a@medai.example.ac.kr,student,medicine,2026\n"
+        "zzbad1,이서연,b@medai.example.ac.kr,student,dentistry,2026\n"
+        "zzgood1,박지호,c@medai.example.ac.kr,student,medicine,2026\n"
+        "2026123,최하은,d@medai.example.ac.kr,student,engineering,2026\n", encoding="utf-8")
+    code, _, err = run(capsys, "roster", "import", str(roster), "--course", str(COURSE_YAML))
+    assert code == 2
+    for line in ("line 3", "line 4", "line 5"):
+        assert line in err, err
+    assert not root.exists()
+    for name in ("zzgood1", "zzbad1"):
+        with pytest.raises(KeyError):
+            pwd.getpwnam(name)
+
+
+def test_instructor_commands_refuse_unknown_assignments(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDAI_ROOT", str(tmp_path))
+    code, _, err = run(capsys, "release", "no-such-hw", "--course", str(COURSE_YAML),
+                       "--course-dir", str(tmp_path))
+    assert code == 2 and "unknown assignment 'no-such-hw'" in err and "c02-diagnostic-metrics" in err
+    code, _, err = run(capsys, "release", "--course", str(COURSE_YAML))
+    assert code == 2 and "ASSIGNMENT or --due" in err
+
+
+def test_release_due_follows_course_dates(course):
+    seoul = dt.timezone(dt.timedelta(hours=9))
+    assert due_for_release(course, dt.datetime(2026, 9, 7, 8, 59, tzinfo=seoul)) == []
+    assert due_for_release(course, dt.datetime(2026, 9, 7, 9, 0, tzinfo=seoul)) == ["c02-diagnostic-metrics"]
+
+
+def test_course_flag_lets_every_command_run_against_another_course(capsys, tmp_path):
+    other = tmp_path / "other" / "course"
+    shutil.copytree(REPO / "course", other, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(REPO / "assignments", tmp_path / "other" / "assignments")
+    yaml = other / "course.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("id: medai101", "id: medai202"), encoding="utf-8")
+    code, out, _ = run(capsys, "course", "validate", "--course", str(yaml))
+    assert code == 0 and "medai202" in out
