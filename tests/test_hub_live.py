@@ -311,6 +311,11 @@ def test_restart_keeps_users_their_files_and_the_gradebook(hub):
                                                  params={"course_id": COURSE_ID})
     statuses = {a["status"] for a in listing.json()["value"]}
     assert "fetched" in statuses or "submitted" in statuses
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hub.root / 'course' / 'gradebook.db'}") as gb:
+        assert sorted(s.id for s in gb.students) == sorted(hub.ids[k] for k in ("med1", "med2", "eng1"))
+        assert gb.find_submission(ASSIGNMENT, hub.ids["med1"]).score == 0  # graded before the restart
 
 
 def test_roster_import_while_running_updates_hub_users_and_groups(hub):

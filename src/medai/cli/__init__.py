@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     _venv_bin_first_on_path()
     parser = build_parser()
     args = parser.parse_args(argv)
-    from medai.course import CourseError, RosterError
+    from medai.course import ProblemsError
 
     try:
         status = args.func(args)
-    except (UserError, CourseError, RosterError) as err:
+    except (UserError, ProblemsError) as err:
         print(f"medai: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,9 +1,11 @@
 """medai release | collect | feedback: instructors' work over nbgrader, without typing nbgrader's commands."""
 from __future__ import annotations
 
+import sys
 import time
 
 from medai.cli._common import add_command, layout, load
+from medai.course import ProblemsError
 from medai.errors import UserError
 
 
@@ -13,12 +15,18 @@ def _release(args) -> int:
     if bool(args.assignment) == bool(args.due):
         raise UserError("medai release: give an ASSIGNMENT or --due (not both)")
     while True:
-        course = load(args)  # re-read every round: course.yaml may have changed
-        if args.due:
-            results = release_due(course=course, layout=layout(args))
-        else:
-            results = [release(course=course, layout=layout(args), assignment_id=args.assignment)]
-        print("\n".join(str(r) for r in results), flush=True)
+        try:
+            course = load(args)  # re-read every round: course.yaml may have changed
+            if args.due:
+                results = release_due(course=course, layout=layout(args))
+            else:
+                results = [release(course=course, layout=layout(args), assignment_id=args.assignment)]
+            print("\n".join(str(r) for r in results), flush=True)
+        except (UserError, ProblemsError) as err:
+            if not args.every:
+                raise
+            # the scheduler keeps going: a course.yaml mid-edit must not stop future releases
+            print(f"medai release: {err}", file=sys.stderr, flush=True)
         if not args.every:
             return 0
         time.sleep(args.every)
