@@ -5,8 +5,6 @@ jupyterhub_config.py calls :func:`apply_all`; tests apply them to a bare ``trait
 """
 from __future__ import annotations
 
-import sys
-
 from medai.course import Course, Roster
 from medai.hub.settings import HubSettings
 
@@ -184,7 +182,6 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
         "MEDAI_ROOT": str(s.layout.root),
         "MEDAI_COURSE_DIR": course_dir,
         "MEDAI_COURSE": str(s.course_file),
-        "HOME": course_dir,
     }
     run_as = {} if s.single_account else {"user": GRADER_ACCOUNT}
     c.JupyterHub.services = [
@@ -204,8 +201,7 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
         {
             "name": "idle-culler",
             "command": [
-                sys.executable if s.single_account else f"{bin_dir}/python",
-                "-m", "jupyterhub_idle_culler",
+                f"{bin_dir}/python", "-m", "jupyterhub_idle_culler",
                 f"--timeout={s.cull_timeout}", f"--cull-every={s.cull_every}",
             ],
         },

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from medai.cli._common import add_command, course_path, layout, load
@@ -17,12 +18,10 @@ def _up(args) -> int:
     lay = layout(args)
     system = is_root() and not args.single_account
     password = os.environ.get("MEDAI_DEMO_PASSWORD") or DEMO_PASSWORD_DEFAULT
-    settings = HubSettings.from_env()
-    settings = type(settings)(**{
-        **settings.__dict__, "layout": lay, "course_file": Path(course_path(args)).resolve(),
-        "ip": args.ip, "port": args.port, "single_account": not system,
-        **({"auth": "shared-password", "shared_password": password} if args.demo else {}),
-    })
+    settings = replace(
+        HubSettings.from_env(), layout=lay, course_file=Path(course_path(args)).resolve(),
+        ip=args.ip, port=args.port, single_account=not system,
+        **({"auth": "shared-password", "shared_password": password} if args.demo else {}))
     if not system:
         print("SINGLE-ACCOUNT MODE (developer laptop only): every server runs as this account; "
               "users are not isolated from each other.")
