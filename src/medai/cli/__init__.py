@@ -1,6 +1,7 @@
 """The `medai` command: a thin argparse layer over keyword-only library functions.
 
-Each area registers its subcommands from its own module (``medai.cli.course``, ``medai.cli.roster``, ...).
+Each area registers its subcommands from its own module (``medai.cli.course``, ``medai.cli.roster``, ...);
+adding a module under medai/cli/ adds its commands.
 Every command accepts ``--course PATH`` and ``--course-dir DIR`` and carries an example in its help.
 Errors that users can fix are raised as :class:`medai.errors.UserError` (or a subclass) and printed without a
 traceback, with exit status 2.
@@ -10,12 +11,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import pkgutil
 import sys
 
 from medai.errors import UserError
 
-# modules under medai.cli that each define register(subparsers, common)
-AREAS = ["course", "roster", "hub", "instructor"]
+
+
+def areas() -> list[str]:
+    """Modules under medai.cli that each define register(subparsers, common): every module not starting with _."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -39,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_options()
-    for area in AREAS:
+    for area in areas():
         importlib.import_module(f"medai.cli.{area}").register(sub, common)
     return parser
 
