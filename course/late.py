@@ -1,0 +1,55 @@
+"""The late policy applied: deadlines with extensions, days late, and the penalty in percent.
+
+Pure functions of course.yaml's data; the grading pipeline and the progress reports both use them, so a
+late submission costs the same everywhere.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from medai.course.model import Course
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """How late one submission is, and what it costs."""
+
+    deadline: datetime  # the student's own deadline (extensions applied)
+    days_late: int  # started days after deadline + grace (0: on time)
+    penalty_percent: float  # deduction in percent of the score, capped
+
+    @property
+    def late(self) -> bool:
+        return self.days_late > 0
+
+    def apply(self, score: float) -> float:
+        """The score after the deduction (percent of the score itself)."""
+        return score * (1 - self.penalty_percent / 100)
+
+
+def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetime:
+    """The assignment's due date for this student, moved by their extension if they have one."""
+    due = course.assignment(assignment_id).due
+    for ext in course.late_policy.extensions:
+        if ext.student == student and ext.assignment == assignment_id:
+            return ext.until if ext.until is not None else due + timedelta(days=ext.days)
+    return due
+
+
+def lateness(course: Course, *, assignment_id: str, student: str, submitted: datetime) -> Lateness:
+    """Days late (every started day after the deadline and grace counts) and the capped penalty.
+
+    `submitted` must be timezone-aware (nbgrader's timestamps are UTC)."""
+    if submitted.tzinfo is None:
+        raise ValueError("submitted must be timezone-aware")
+    rules = course.late_policy
+    override = course.assignment(assignment_id).late_policy
+    per_day = override.percent_per_day if override and override.percent_per_day is not None else rules.percent_per_day
+    cap = override.cap_percent if override and override.cap_percent is not None else rules.cap_percent
+    grace = override.grace_minutes if override and override.grace_minutes is not None else rules.grace_minutes
+    deadline = deadline_for(course, assignment_id=assignment_id, student=student)
+    over = submitted - (deadline + timedelta(minutes=grace))
+    days = math.ceil(over / timedelta(days=1)) if over > timedelta(0) else 0
+    return Lateness(deadline=deadline, days_late=days, penalty_percent=min(cap, days * per_day))
