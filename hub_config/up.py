@@ -85,10 +85,18 @@ def print_logins(roster: Roster, settings: HubSettings, password: str | None) ->
     print("Ctrl-C stops the hub and everything it started.\n", flush=True)
 
 
+def _default_signal_handling() -> None:
+    """Started from a background shell, we inherit SIGINT ignored; the hub and every service and server it
+    starts would inherit that too, and each would then take the slow SIGTERM path when stopped."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def run_hub(*, settings: HubSettings, course: Course, roster: Roster, show_password: str | None = None) -> int:
     """Run JupyterHub in the foreground until it exits or Ctrl-C/SIGTERM; returns its exit status."""
     cmd = [str(settings.venv_bin / "jupyterhub"), "-f", str(CONFIG_FILE)]
-    proc = subprocess.Popen(cmd, cwd=settings.layout.hub_dir, env=hub_environment(settings))
+    proc = subprocess.Popen(cmd, cwd=settings.layout.hub_dir, env=hub_environment(settings),
+                            preexec_fn=_default_signal_handling)
 
     def stop(signum, frame):  # forward, then let the hub clean up its servers and proxy
         if proc.poll() is None:
@@ -96,7 +104,8 @@ def run_hub(*, settings: HubSettings, course: Course, roster: Roster, show_passw
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        api = HubAPI(f"http://{settings.ip}:{settings.port}/hub/api", cli_token(settings.layout))
+        # the hub's own API port (loopback), not through the proxy, which has no route until the hub adds it
+        api = HubAPI(f"http://127.0.0.1:{settings.hub_api_port}/hub/api", cli_token(settings.layout))
         write_url(settings.layout, api.url)
         wait_for_api(api, proc)
         report = roster_sync.ImportReport()
