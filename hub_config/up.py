@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from medai.course import Course, Roster
@@ -65,15 +66,17 @@ def hub_environment(settings: HubSettings) -> dict[str, str]:
     return env
 
 
-def wait_for_api(api: HubAPI, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_until_serving(api: HubAPI, public: HubAPI, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait for the hub's own API, then for the proxy to route to it (asking the proxy before the hub is up
+    only fills the log with the proxy's connection errors)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise UserError(f"JupyterHub exited during start-up (status {proc.returncode}); see its log above")
-        if api.alive():
-            return
-        time.sleep(0.25)
-    raise UserError(f"JupyterHub did not answer at {api.url} within {timeout:.0f} s")
+    for target in (api, public):
+        while not target.alive():
+            if proc.poll() is not None:
+                raise UserError(f"JupyterHub exited during start-up (status {proc.returncode}); see its log above")
+            if time.monotonic() > deadline:
+                raise UserError(f"JupyterHub did not answer at {target.url} within {timeout:.0f} s")
+            time.sleep(0.25)
 
 
 def print_logins(roster: Roster, settings: HubSettings, password: str | None) -> None:
@@ -107,7 +110,7 @@ def run_hub(*, settings: HubSettings, course: Course, roster: Roster, show_passw
         # the hub's own API port (loopback), not through the proxy, which has no route until the hub adds it
         api = HubAPI(f"http://127.0.0.1:{settings.hub_api_port}/hub/api", cli_token(settings.layout))
         write_url(settings.layout, api.url)
-        wait_for_api(api, proc)
+        wait_until_serving(api, replace(api, url=f"http://{settings.ip}:{settings.port}/hub/api"), proc)
         report = roster_sync.ImportReport()
         roster_sync.sync_hub(api=api, course=course, roster=roster, report=report)
         print_logins(roster, settings, show_password)
