@@ -88,6 +88,19 @@ def print_logins(roster: Roster, settings: HubSettings, password: str | None) ->
     print("Ctrl-C stops the hub and everything it started.\n", flush=True)
 
 
+def _stop_orphaned_proxy(pid_file: Path) -> None:
+    """A hub stopped while still starting can leave its proxy running: end it (by the PID the hub recorded)."""
+    try:
+        pid = int(pid_file.read_text())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"configurable-http-proxy" not in f.read():
+                return
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    pid_file.unlink(missing_ok=True)
+
+
 def _default_signal_handling() -> None:
     """Started from a background shell, we inherit SIGINT ignored; the hub and every service and server it
     starts would inherit that too, and each would then take the slow SIGTERM path when stopped."""
@@ -126,4 +139,5 @@ def run_hub(*, settings: HubSettings, course: Course, roster: Roster, show_passw
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         (settings.layout.hub_dir / "hub-api-url").unlink(missing_ok=True)
+        _stop_orphaned_proxy(settings.layout.hub_dir / "proxy.pid")
         sys.stdout.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import requests
 
@@ -52,3 +53,18 @@ class HubUser:
         url = path if path.startswith("http") else f"{self.base}{path}"
         headers["X-XSRFToken"] = self.xsrf(url[len(self.base):] if url.startswith(self.base) else path)
         return self.s.request(method, url, headers=headers, timeout=120, **kw)
+
+
+def processes_for_root(root: Path, uids: set[int] = frozenset()) -> set[int]:
+    """PIDs of processes a deployment started: the hub, its proxy and services carry MEDAI_ROOT=<root> in
+    their environment; users' servers run under the given uids."""
+    found = set()
+    marker = f"MEDAI_ROOT={root}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "environ").read_bytes() or proc.stat().st_uid in uids:
+                    found.add(int(proc.name))
+            except OSError:
+                continue
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COURSE_YAML, DEMO_ROSTER
-from tests.hubclient import HubUser
+from tests.hubclient import HubUser, processes_for_root
 from tests.test_hub_live import MEDAI, free_base_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (Unix accounts)")]
@@ -54,6 +54,8 @@ def test_demo_up_prints_logins_and_uses_the_demo_password():
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        for pid in processes_for_root(root):  # whatever outlived the hub: ours, by PID
+            os.kill(pid, signal.SIGKILL)
         for name in set(demo_ids) - preexisting:
             subprocess.run(["userdel", name], capture_output=True)
         subprocess.run(["rm", "-rf", str(root)])

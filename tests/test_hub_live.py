@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.conftest import COURSE_YAML
-from tests.hubclient import HubUser
+from tests.hubclient import HubUser, processes_for_root
 
 pytestmark = [
     pytest.mark.slow,
@@ -107,17 +107,7 @@ class Deployment:
                 uids.add(pwd.getpwnam(name).pw_uid)
             except KeyError:
                 pass
-        found = set()
-        for proc in Path("/proc").iterdir():
-            if proc.name.isdigit():
-                try:
-                    environ = (proc / "environ").read_bytes()
-                    owner = proc.stat().st_uid
-                except OSError:
-                    continue
-                if f"MEDAI_ROOT={self.root}".encode() in environ or owner in uids:
-                    found.add(int(proc.name))
-        return found
+        return processes_for_root(self.root, uids)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
