@@ -1,0 +1,50 @@
+"""Reading built datasets from a notebook: where the data directory is, one OMOP table, an SQL connection.
+
+The data directory is ``$MEDAI_DATA`` (set for every user's server by the hub), else the data root's ``data/``
+(:class:`medai.course.layout.Layout`). Connections are read-only.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from medai.course.layout import Layout
+from medai.datasets.errors import DatasetError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+OMOP = "omop-cohort"
+
+
+def data_dir() -> Path:
+    return Path(os.environ["MEDAI_DATA"]) if os.environ.get("MEDAI_DATA") else Layout.from_env().data_dir
+
+
+def dataset_path(name: str, *, root: str | Path | None = None) -> Path:
+    """The directory of built dataset `name`; DatasetError (saying how to build it) if it is not there."""
+    path = Path(root) if root is not None else data_dir()
+    path = path / name
+    if not (path / "manifest.json").is_file():
+        raise DatasetError(f"dataset {name!r} is not built under {path.parent}; "
+                           f"ask an instructor to run `medai datasets build {name}`")
+    return path
+
+
+def read_omop(table: str, *, root: str | Path | None = None) -> "pd.DataFrame":
+    """One OMOP CDM table of the built ``omop-cohort`` as a DataFrame (e.g. ``read_omop("measurement")``)."""
+    import pandas as pd
+
+    path = dataset_path(OMOP, root=root) / "parquet" / f"{table}.parquet"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.parquet"))
+        raise DatasetError(f"no OMOP table {table!r}; tables: {', '.join(known)}")
+    return pd.read_parquet(path)
+
+
+def connect_omop(*, root: str | Path | None = None) -> sqlite3.Connection:
+    """A read-only SQLite connection to the built ``omop-cohort`` (``pd.read_sql("SELECT ...", con)``)."""
+    path = dataset_path(OMOP, root=root) / "omop.sqlite"
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)

@@ -1,0 +1,66 @@
+"""The dataset card of the synthetic OMOP cohort (``omop-cohort``)."""
+from __future__ import annotations
+
+from medai.datasets.cards import Card
+from medai.datasets.omop import concepts as C
+from medai.datasets.omop.schema import CDM
+
+_TABLE_NOTES = {
+    "person": "one row per person; year and month of birth only (day and birth_datetime are null); "
+              "person_source_value is a keyed pseudonym",
+    "observation_period": "one per person: from the first record to death or 2024-12-31",
+    "visit_occurrence": "outpatient visits (건강검진 = index health screening, 외래 = clinic) and inpatient stays (입원)",
+    "condition_occurrence": "diagnoses known before the index date, and incident MI, coronary arteriosclerosis, "
+                            "lung/stomach cancer and COPD; source value is the ICD-10 code or the condition name",
+    "drug_exposure": "statins started at the index date, metformin and amlodipine for known diabetes and "
+                     "hypertension, secondary prevention after MI; one row per treatment episode",
+    "measurement": "SBP/DBP, BMI, LDL, HbA1c, eGFR at visits (baseline at the index visit), troponin I at MI",
+    "observation": "current smoking recorded at the index visit (most, not all, smokers)",
+    "death": "date and, when due to MI or cancer, cause",
+    "care_site": "the three hospitals (sites A, B, C)",
+    "cohort": "cohort_definition_id 1: the index date (cohort_start_date) and end of follow-up of every person",
+    "concept": "every concept id the data uses, with its name, vocabulary and code",
+}
+
+OMOP_CARD = Card(
+    name="omop-cohort",
+    title="Synthetic Korean hospital cohort, OMOP CDM v5.4",
+    summary=("Adults aged 30-89 seen at three Korean hospitals between 2010 and 2024, with an index health-screening "
+             "visit in 2015-2019 and follow-up to death or 2024-12-31, in OMOP CDM v5.4 tables (Parquet, one file "
+             "per table, and one SQLite database `omop.sqlite` with the same tables). Generated from a known model: "
+             "correlated risk factors (age, sex, smoking, BMI, SBP, LDL, HbA1c, eGFR) drive myocardial "
+             "infarction, cancer, COPD and death through known hazards."),
+    source="synthetic: no real person's data; age/sex structure from Statistics Korea's 2020 census by 5-year band",
+    licence="CC0 1.0 (generated data); the generator is part of medai (BSD-3-Clause)",
+    generator="medai.datasets.omop.generate_omop(persons=..., seed=...)",
+    size="persons x ~6 visits, ~14 measurements each (10,000 persons: ~30 MB)",
+    schema=tuple((f"{table}", f"{_TABLE_NOTES[table]}. Columns: {', '.join(c for c, _, _ in cols)}")
+                 for table, cols in CDM.items()),
+    deidentification=("synthetic, so nothing to de-identify; shaped like a PIPA pseudonymised extract: "
+                      "person_source_value is an HMAC-SHA256 pseudonym, birth day is dropped, dates are exact"),
+    intended_tasks=(
+        "SQL over a CDM: cohorts, incidence, baseline tables",
+        "predict MI within 1826 days of the index date (label below) from baseline data only",
+        "survival analysis: time to MI, cancer, COPD, death (competing risks)",
+        "causal inference: effect of starting a statin at the index date on MI (confounded by indication)",
+        "missing data (labs at visits only, more for sicker people) and dataset shift across sites",
+    ),
+    disease_area="cardiovascular, cancer (lung, stomach), respiratory (COPD)",
+    notes=(
+        "Index date: cohort.cohort_start_date (cohort_definition_id 1). The 5-year MI label: a condition_occurrence "
+        "of 4329847 dated 1 to 1826 days after the index date; everyone is followed 1826 days or until death.",
+        "Leakage traps: coronary arteriosclerosis diagnoses, clopidogrel, aspirin, new atorvastatin and troponin "
+        "tests appear after an MI, and follow-up LDL falls on statins. Use only records dated on or before the "
+        "index date as features.",
+        "Sites calibrate their laboratories differently and see different patients; compare models across "
+        "care_site_id.",
+        "Missingness is informative: HbA1c, LDL and eGFR at the index visit are measured more often in people "
+        "with known diabetes, hyperlipidaemia or older age.",
+        "Ground truth (true coefficients, the statin's true effect, the Bayes-optimal AUC and C-index) is kept for "
+        "graders: `medai datasets build` writes it under the course directory's truth/ folder, never here.",
+        "Concept ids used (✓ checked against published OHDSI material; ? to be confirmed in Athena): "
+        + "; ".join(f"{c.concept_id} {c.concept_name} ({c.vocabulary_id} {c.concept_code}) {'✓' if c.verified else '?'}"
+                    for c in sorted(C.ALL, key=lambda x: (x.domain_id, x.concept_id))),
+        "Byte-identical rebuilds need the same seed, size and library versions (the manifest records them).",
+    ),
+)
