@@ -208,3 +208,8 @@ def build_datasets(*, out_dir: str | Path, truth_dir: str | Path, names: Sequenc
     built = tuple(_build_one(spec, out_dir=out, truth_dir=truth, seed=seed, size=sizes.get(spec.name))
                   for spec in specs)
     return BuildReport(data_dir=str(out), truth_dir=str(truth), datasets=built)
+
+
+def missing_datasets(out_dir: str | Path) -> list[str]:
+    """Registered datasets that have no complete build (no manifest) under `out_dir`."""
+    return [n for n in registry.names() if not (Path(out_dir) / n / "manifest.json").is_file()]

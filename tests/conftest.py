@@ -27,3 +27,13 @@ def roster(course):
 @pytest.fixture
 def layout(tmp_path) -> Layout:
     return Layout(root=tmp_path / "root")
+
+
+@pytest.fixture(scope="session")
+def built_data(tmp_path_factory):
+    """Every registered dataset, built once (default seed and sizes) into a temporary data directory."""
+    from medai.datasets.build import build_datasets
+
+    root = tmp_path_factory.mktemp("medai-data")
+    report = build_datasets(out_dir=root / "data", truth_dir=root / "truth")
+    return Path(report.data_dir)

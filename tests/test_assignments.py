@@ -101,10 +101,12 @@ def course(request, tmp_path_factory, monkeypatch_module):
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    """The kernel spec runs `python` and a new gradebook runs `alembic`: both from this interpreter's venv."""
+def monkeypatch_module(built_data):
+    """The kernel spec runs `python` and a new gradebook runs `alembic`: both from this interpreter's venv.
+    Kernels read the built datasets from $MEDAI_DATA, as users' servers do."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+        mp.setenv("MEDAI_DATA", str(built_data))
         yield mp
 
 

@@ -9,6 +9,7 @@ from medai.cli._common import add_command, course_path, layout, load
 
 
 def _up(args) -> int:
+    from medai.datasets.build import build_datasets, missing_datasets
     from medai.grader.nbgrader_ops import release_due
     from medai.hub.accounts import is_root
     from medai.hub.settings import HubSettings
@@ -26,6 +27,10 @@ def _up(args) -> int:
         print("SINGLE-ACCOUNT MODE (developer laptop only): every server runs as this account; "
               "users are not isolated from each other.")
     roster, lines = prepare_deployment(course=course, layout=lay, demo=args.demo, system=system)
+    missing = missing_datasets(lay.data_dir)
+    if missing:  # the assignments read them; built once, kept across restarts
+        build_datasets(out_dir=lay.data_dir, truth_dir=lay.course_dir / "truth", names=missing)
+        lines.append(f"built datasets: {', '.join(missing)}")
     lines += [str(r) for r in release_due(course=course, layout=lay)]
     print("\n".join(lines), flush=True)
     return run_hub(settings=settings, course=course, roster=roster, show_password=password if args.demo else None)
@@ -34,7 +39,7 @@ def _up(args) -> int:
 def register(sub, common) -> None:
     p = add_command(
         sub, common, "up", func=_up,
-        help="build the course directory, import the roster, release due assignments, run the hub",
+        help="build the course directory and datasets, import the roster, release due assignments, run the hub",
         example="MEDAI_DEMO_PASSWORD=secret-pass medai up --demo --port 8000",
         description="Runs JupyterHub in the foreground on embedded defaults; Ctrl-C stops it and everything it "
                     "started. State (users, their files, the gradebook) lives under $MEDAI_ROOT and survives "
