@@ -77,7 +77,7 @@ class Course:
             return {g.name: g.score for g in graded.grades if g.name in autograded}
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
+@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS])
 def course(request, tmp_path_factory, monkeypatch_module):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
