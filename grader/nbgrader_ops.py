@@ -20,6 +20,9 @@ class NbgraderError(UserError):
     """nbgrader reported a failure; the message carries the end of its log."""
 
 
+FAILED = "FAILED"
+
+
 @dataclass(frozen=True)
 class OpResult:
     """What one operation did to one assignment, e.g. ("ps1", "released", "2 notebooks")."""
@@ -96,13 +99,17 @@ def due_for_release(course: Course, now: dt.datetime) -> list[str]:
 
 
 def release_due(*, course: Course, layout: Layout, now: dt.datetime | None = None) -> list[OpResult]:
-    """Release every assignment whose release date has passed; the others are reported as waiting."""
+    """Release every assignment whose release date has passed; the others are reported as waiting. An
+    assignment that fails is reported (action FAILED) and the others are still released."""
     now = now or dt.datetime.now(dt.timezone.utc)
     due = set(due_for_release(course, now))
     results = []
     for item in course.assignments:
         if item.id in due:
-            results.append(release(course=course, layout=layout, assignment_id=item.id))
+            try:
+                results.append(release(course=course, layout=layout, assignment_id=item.id))
+            except UserError as err:  # one broken assignment must not hold back the others
+                results.append(OpResult(item.id, FAILED, str(err).splitlines()[0]))
         else:
             results.append(OpResult(item.id, "not due yet", f"releases {item.release.isoformat()}"))
     return results

@@ -12,11 +12,18 @@ from medai.hub.settings import HubSettings
 STUDENTS, INSTRUCTORS, STAFF = "students", "instructors", "staff"
 GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directory and runs the formgrader
 CLI_SERVICE = "medai-cli"
+PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
+PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
 
 
 def formgrader_service(course: Course) -> str:
     """Name of the hub service that serves nbgrader's formgrader for this course."""
     return f"formgrader-{course.course.id}"
+
+
+def progress_url(s: HubSettings) -> str:
+    """Where the staff progress page listens (loopback only; the proxy serves it to browsers)."""
+    return f"http://127.0.0.1:{s.port + PROGRESS_PORT_OFFSET}"
 
 
 def apply_hub(c, s: HubSettings) -> None:
@@ -81,7 +88,8 @@ def hub_groups(course: Course, roster: Roster) -> dict[str, list[str]]:
 
 def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) -> None:
     """RBAC: students reach only their own server (JupyterHub's default `user` role); instructors reach the
-    course's formgrader service; staff reach no user's server. Services get just the scopes they use."""
+    course's formgrader service and the progress page; staff reach the progress page and no user's server.
+    Services get just the scopes they use."""
     c.JupyterHub.load_groups = {
         name: {"users": members, "properties": {"medai": True}}
         for name, members in hub_groups(course, roster).items()
@@ -95,6 +103,8 @@ def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) ->
             "scopes": [
                 f"access:services!service={formgrader}",
                 f"read:services!service={formgrader}",
+                f"access:services!service={PROGRESS_SERVICE}",
+                f"read:services!service={PROGRESS_SERVICE}",
                 "list:services",
                 "self",
             ],
@@ -103,7 +113,7 @@ def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) ->
             "name": "staff",
             "description": "Program staff: reports and progress pages; no access to anyone's server",
             "groups": [STAFF],
-            "scopes": ["list:services", "read:services", "self"],
+            "scopes": [f"access:services!service={PROGRESS_SERVICE}", "list:services", "read:services", "self"],
         },
         {
             "name": "idle-culler",
@@ -171,8 +181,8 @@ def _role_config_hook(s: HubSettings):
 
 
 def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None:
-    """Hub-managed services: the course's formgrader, the idle culler, the release scheduler, and a token
-    for medai's own commands."""
+    """Hub-managed services: the course's formgrader, the idle culler, the release scheduler, the staff
+    progress page, and a token for medai's own commands."""
     bin_dir = str(s.venv_bin)
     course_dir = str(s.layout.course_dir)
     grader_env = {
@@ -214,6 +224,22 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
             ],
             "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
             "cwd": course_dir,
+            **run_as,
+        },
+        {
+            # the staff progress page: cohort table, a page per student, plots and downloads; it reads the
+            # gradebook, so it runs as the grader account; the hub's OAuth admits staff and instructors only
+            "name": PROGRESS_SERVICE,
+            "display": True,
+            "info": {"description": "Progress across the tracks, and report export (CSV, Excel, PDF)"},
+            "url": progress_url(s),
+            "command": [
+                f"{bin_dir}/medai", "report", "serve",
+                f"--course={s.course_file}", f"--course-dir={course_dir}",
+            ],
+            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "cwd": course_dir,
+            "oauth_no_confirm": True,
             **run_as,
         },
         {"name": CLI_SERVICE, "api_token": cli_token},

@@ -3,12 +3,15 @@ agree with it. A roster with any bad line is rejected before anything is applied
 """
 from __future__ import annotations
 
+import grp
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from medai.course import Course, Roster, parse_roster
 from medai.course.layout import Layout
+from medai.hub.accounts import GRADERS_GROUP
 from medai.hub.apply import hub_groups
 from medai.hub.hub_api import HubAPI
 from medai.hub.runtime import prepare
@@ -88,10 +91,19 @@ def sync_hub(*, api: HubAPI, course: Course, roster: Roster, report: ImportRepor
 
 
 def save_roster(src: Path, layout: Layout) -> None:
-    """Keep the imported file as <root>/roster.csv (atomic: the old one stays until the new one is whole)."""
+    """Keep the imported file as <root>/roster.csv (atomic: the old one stays until the new one is whole).
+
+    Mode 0600, or 0640 with group medai-graders when that group exists: the staff progress page runs as the
+    grader account and needs each student's track and cohort (the gradebook it owns already has their names)."""
     tmp = layout.roster_file.with_suffix(".csv.tmp")
     shutil.copyfile(src, tmp)
     tmp.chmod(0o600)
+    if os.geteuid() == 0:
+        try:
+            os.chown(tmp, -1, grp.getgrnam(GRADERS_GROUP).gr_gid)
+            tmp.chmod(0o640)
+        except KeyError:
+            pass
     tmp.replace(layout.roster_file)
 
 

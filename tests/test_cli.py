@@ -86,6 +86,7 @@ def test_instructor_commands_refuse_unknown_assignments(capsys, tmp_path, monkey
 
 
 def test_release_due_follows_course_dates(course):
+    course = course.model_copy(update={"assignments": [course.assignment("c02-diagnostic-metrics")]})
     seoul = dt.timezone(dt.timedelta(hours=9))
     assert due_for_release(course, dt.datetime(2026, 9, 7, 8, 59, tzinfo=seoul)) == []
     assert due_for_release(course, dt.datetime(2026, 9, 7, 9, 0, tzinfo=seoul)) == ["c02-diagnostic-metrics"]

@@ -90,6 +90,9 @@ def test_rbac_instructors_reach_the_formgrader_staff_reach_no_server(course, ros
         assert not any(s.startswith(("access:servers", "servers", "admin:server")) for s in role["scopes"]), role
     # students get no extra role: JupyterHub's default `user` role (their own server only)
     assert not any("students" in r.get("groups", []) for r in roles.values())
+    # the progress page: staff and instructors, nobody else
+    reach_progress = {name for name, r in roles.items() if "access:services!service=progress" in r["scopes"]}
+    assert reach_progress == {"staff", "instructor"}
     assert set(roles["idle-culler"]["scopes"]) >= {"list:users", "read:users:activity", "delete:servers"}
 
 
@@ -124,8 +127,14 @@ def test_services_formgrader_culler_scheduler(course, roster, layout):
     assert "--timeout=3600" in services["idle-culler"]["command"]
     assert services["release-scheduler"]["command"][1:3] == ["release", "--due"]
     assert services["medai-cli"]["api_token"] == "t" * 64
+    progress = services["progress"]
+    assert progress["url"] == "http://127.0.0.1:8134"  # hub port + 11, loopback
+    assert progress["command"][0] == f"{layout.root}/venv/bin/medai" and progress["command"][1:3] == ["report", "serve"]
+    assert progress["user"] == "medai-grader"
+    assert progress["environment"]["MEDAI_COURSE_DIR"] == fg["environment"]["MEDAI_COURSE_DIR"]
     single = {s["name"]: s for s in applied(course, roster, layout, single_account=True).JupyterHub.services}
     assert "user" not in single[formgrader_service(course)]
+    assert "user" not in single["progress"]
 
 
 def test_students_see_only_the_assignment_list(course):

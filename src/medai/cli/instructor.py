@@ -10,7 +10,7 @@ from medai.errors import UserError
 
 
 def _release(args) -> int:
-    from medai.grader.nbgrader_ops import release, release_due
+    from medai.grader.nbgrader_ops import FAILED, release, release_due
 
     if bool(args.assignment) == bool(args.due):
         raise UserError("medai release: give an ASSIGNMENT or --due (not both)")
@@ -22,6 +22,10 @@ def _release(args) -> int:
             else:
                 results = [release(course=course, layout=layout(args), assignment_id=args.assignment)]
             print("\n".join(str(r) for r in results), flush=True)
+            failed = [r for r in results if r.action == FAILED]
+            if failed and not args.every:
+                raise UserError(f"{len(failed)} assignment(s) could not be released: "
+                                + ", ".join(r.assignment for r in failed))
         except (UserError, ProblemsError) as err:
             if not args.every:
                 raise

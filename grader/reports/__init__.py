@@ -1,0 +1,1 @@
+"""Progress reports: tidy tables (CSV), a formatted workbook (XLSX), a PDF with plots, LMS grade exports."""

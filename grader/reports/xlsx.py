@@ -1,0 +1,155 @@
+"""The Excel workbook: a summary sheet per track (with an average row), a details sheet, and an About sheet.
+
+Every sheet has a frozen, bold header row and filters; percentages are 0-100 shown as `66.7%`; at-risk
+students' rows and overdue assignments are coloured by conditional formatting, so the colours follow edits
+and filters in Excel. Written with openpyxl's write-only mode (a 1,000-student course in about a second).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from medai.grader.progress import ProgressReport
+from medai.grader.reports.tables import (
+    DETAIL_COLUMNS,
+    Column,
+    detail_rows,
+    mean,
+    summary_columns,
+    summary_values,
+    track_summaries,
+)
+
+FORMATS = {"percent": '0.0"%"', "float": "0.##", "int": "0"}
+RISK_FILL = PatternFill("solid", bgColor="FFC7CE")  # light red, as Excel's "bad" style
+LATE_FILL = PatternFill("solid", bgColor="FFEB9C")  # light amber
+WIDTHS = {"text": 14, "bool": 9, "int": 9, "float": 10, "percent": 11}
+WIDE = {"name": 12, "email": 28, "title": 32, "flags": 60, "deadline": 26, "submitted_at": 26}
+
+
+def _sheet_title(text: str) -> str:
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, "-")
+    return text[:31]
+
+
+class _Sheet:
+    """A write-only sheet with a typed header; cells get their column's number format."""
+
+    def __init__(self, wb: Workbook, title: str, columns: list[Column]):
+        self.ws = wb.create_sheet(_sheet_title(title))
+        self.columns = columns
+        self.rows = 0
+        for i, col in enumerate(columns, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = WIDE.get(col.name, WIDTHS[col.kind])
+        self.ws.freeze_panes = "A2"
+        header = []
+        for col in columns:
+            cell = WriteOnlyCell(self.ws, value=col.name)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            header.append(cell)
+        self.ws.append(header)
+
+    def append(self, values: list[Any], *, bold: bool = False) -> None:
+        row = []
+        for col, value in zip(self.columns, values):
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            fmt = FORMATS.get(col.kind)
+            if fmt or bold:
+                cell = WriteOnlyCell(self.ws, value=value)
+                if fmt:
+                    cell.number_format = fmt
+                if bold:
+                    cell.font = Font(bold=True)
+                value = cell
+            row.append(value)
+        self.ws.append(row)
+        self.rows += 1
+
+    @property
+    def last_column(self) -> str:
+        return get_column_letter(len(self.columns))
+
+    def letter(self, name: str) -> str:
+        return get_column_letter([c.name for c in self.columns].index(name) + 1)
+
+    def finish(self, *, data_rows: int) -> None:
+        """Filters over the header and the data rows (not a totals row under them)."""
+        self.ws.auto_filter.ref = f"A1:{self.last_column}{data_rows + 1}"
+
+    def colour_rows(self, *, column: str, equals: str, fill: PatternFill, data_rows: int) -> None:
+        if data_rows:
+            ref = f"A2:{self.last_column}{data_rows + 1}"
+            self.ws.conditional_formatting.add(ref, FormulaRule(formula=[f'${self.letter(column)}2="{equals}"'], fill=fill))
+
+
+def _summary_sheet(wb: Workbook, report: ProgressReport, track: str) -> None:
+    columns = summary_columns(report)
+    sheet = _Sheet(wb, f"Summary {track}", columns)
+    students = [s for s in report.students if s.track == track]
+    for s in students:
+        sheet.append(summary_values(report, s))
+    [line] = [t for t in track_summaries(report) if t.track == track]
+    averages: list[Any] = [None] * len(columns)
+    names = [c.name for c in columns]
+    averages[0] = f"average ({line.students} students)"
+    averages[names.index("completion_percent")] = _r(line.completion_percent)
+    averages[names.index("weighted_score")] = _r(line.weighted_score)
+    averages[names.index("standing")] = _r(line.standing)
+    averages[names.index("completed")] = _r(mean(s.completed for s in students))
+    averages[names.index("total")] = _r(mean(s.total for s in students))
+    averages[names.index("flags")] = f"{line.at_risk} at risk"
+    for c in report.competencies:
+        values = [m.percent for s in students for m in s.competencies if m.competency == c.id]
+        averages[names.index(f"mastery:{c.id}")] = _r(mean(values))
+    sheet.append(averages, bold=True)
+    sheet.finish(data_rows=len(students))
+    sheet.colour_rows(column="at_risk", equals="yes", fill=RISK_FILL, data_rows=len(students))
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def _about_sheet(wb: Workbook, report: ProgressReport) -> None:
+    sheet = _Sheet(wb, "About", [Column("item", "text", ""), Column("value", "text", "")])
+    sheet.ws.column_dimensions["B"].width = 100
+    t = report.thresholds
+    for item, value in [
+        ("course", f"{report.course_id}: {report.title} ({report.title_ko}), term {report.term}"),
+        ("as of", report.as_of),
+        ("students", len(report.students)),
+        ("at risk when", f"an assignment is past due and not submitted; weighted score under {t.low_score}%; "
+                         f"scores falling by {t.falling_points} points per assignment or more "
+                         f"(last {t.trend_window} graded)"),
+        ("mastery levels", f"mastered >= {t.mastered}%, developing >= {t.developing}%, else not yet"),
+        ("fetched", "seen" if report.homes_readable else "not visible to this account: shown as released"),
+        *[("warning", w) for w in report.warnings],
+        *[(f"column {c.name}", c.help) for c in (*DETAIL_COLUMNS, *summary_columns(report))],
+    ]:
+        sheet.append([item, value])
+
+
+def write_xlsx(report: ProgressReport, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    for track in report.student_tracks:
+        _summary_sheet(wb, report, track)
+    details = _Sheet(wb, "Details", list(DETAIL_COLUMNS))
+    rows = detail_rows(report)
+    for row in rows:
+        details.append(row)
+    details.finish(data_rows=len(rows))
+    details.colour_rows(column="state", equals="late", fill=LATE_FILL, data_rows=len(rows))
+    _about_sheet(wb, report)
+    wb.save(path)
+    return path

@@ -1,0 +1,242 @@
+"""The staff progress page: cohort table with filters, a page per student, the plots, and downloads.
+
+A JupyterHub-managed service (name `progress`): users sign in through the hub with OAuth
+(jupyterhub.services.auth.HubOAuthenticated). The hub lets only roles with
+`access:services!service=progress` (staff, instructors) complete the sign-in; every handler checks again that
+the user is in the `staff` or `instructors` group, and answers 403 otherwise. Server-rendered HTML, GET only.
+
+The report is recomputed when it is older than `max_age` seconds (the gradebook is read, never written).
+Rendering (plots, PDF, workbook) runs in one worker thread, so the page stays responsive while a large PDF is
+built, and matplotlib is only ever used by one thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import ioloop, web
+
+from medai.course import ProblemsError, load_course
+from medai.course.layout import Layout
+from medai.course.roster import ROLE_GROUPS
+from medai.errors import UserError
+from medai.grader.progress import STATES, ProgressReport
+from medai.grader.progress_sources import load_progress
+from medai.grader.reports.tables import by_state, track_summaries
+
+log = logging.getLogger("medai.staff_page")
+ALLOWED_GROUPS = frozenset({ROLE_GROUPS["staff"], ROLE_GROUPS["instructor"]})
+TEMPLATES = Path(__file__).with_name("templates")
+PLOTS = ("scores", "completion", "competencies")
+DOWNLOADS = {  # name -> (label, content type, file extension)
+    "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pdf": ("PDF", "application/pdf", "pdf"),
+    "csv": ("CSV (details)", "text/csv; charset=utf-8", "csv"),
+    "csv-students": ("CSV (per student)", "text/csv; charset=utf-8", "csv"),
+    "canvas": ("Canvas grades", "text/csv; charset=utf-8", "csv"),
+    "moodle": ("Moodle grades", "text/csv; charset=utf-8", "csv"),
+}
+
+
+def allowed(user: dict | None) -> bool:
+    """Program staff and instructors (by their hub groups), nobody else."""
+    return bool(user) and user.get("kind", "user") == "user" and bool(ALLOWED_GROUPS & set(user.get("groups") or ()))
+
+
+@dataclass
+class PageState:
+    """What the handlers share: where to read from, the cached report, the rendering thread."""
+
+    course_path: str | None
+    layout: Layout
+    roster_path: str | None
+    max_age: float = 30.0
+    as_of: datetime | None = None  # None: now, at every reload
+    _report: ProgressReport | None = None
+    _loaded: float = 0.0
+    _cache: dict = field(default_factory=dict)
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="render"))
+
+    def report(self) -> ProgressReport:
+        if self._report is None or time.monotonic() - self._loaded > self.max_age:
+            course = load_course(self.course_path or os.environ.get("MEDAI_COURSE") or "course/course.yaml")
+            self._report = load_progress(course=course, layout=self.layout, roster_path=self.roster_path,
+                                         as_of=self.as_of)
+            self._loaded = time.monotonic()
+            self._cache.clear()
+        return self._report
+
+    async def render(self, key: tuple, fn, *args):
+        """fn(*args) in the rendering thread, cached with the report."""
+        if key not in self._cache:
+            self._cache[key] = await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        return self._cache[key]
+
+
+class _Handler(HubOAuthenticated, web.RequestHandler):
+    def initialize(self, state: PageState, hub_auth: HubOAuth) -> None:
+        self.state = state
+        self.hub_auth = hub_auth
+
+    def prepare(self) -> None:
+        user = self.current_user  # None: not signed in (or refused by the hub's scopes: 403 on redirect)
+        if user is None:
+            url = self.get_login_url()
+            self.redirect(url)
+            return
+        if not allowed(user):
+            raise web.HTTPError(403, f"{user.get('name')} is neither program staff nor an instructor")
+
+    def url(self, path: str = "", **params) -> str:
+        query = urlencode({k: v for k, v in params.items() if v})
+        return url_path_join(self.hub_auth.base_url, path) + (f"?{query}" if query else "")
+
+    def filters(self) -> dict[str, str]:
+        return {k: self.get_argument(k, "") for k in ("track", "cohort", "at_risk")}
+
+    def selected(self) -> ProgressReport:
+        f = self.filters()
+        return self.state.report().select(track=f["track"] or None, cohort=f["cohort"] or None,
+                                          at_risk=True if f["at_risk"] else None)
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else self._reason
+        if isinstance(exc, (UserError, ProblemsError)):
+            message = str(exc)
+        self.render("error.html", status=status_code, message=message, home=self.url())
+
+    def get_template_namespace(self) -> dict:
+        namespace = super().get_template_namespace()
+        namespace["user_name"] = (self.current_user or {}).get("name", "")
+        return namespace
+
+
+class CohortHandler(_Handler):
+    def get(self) -> None:
+        report = self.state.report()
+        chosen = self.selected()
+        f = self.filters()
+        self.render("cohort.html", report=report, chosen=chosen, filters=f, tracks=track_summaries(chosen),
+                    states=by_state(chosen), state_names=STATES, plots=PLOTS, downloads=DOWNLOADS,
+                    url=self.url)
+
+
+class StudentHandler(_Handler):
+    def get(self, student_id: str) -> None:
+        report = self.state.report()
+        chosen = report.select(student=student_id)
+        if not chosen.students:
+            raise web.HTTPError(404, f"no student {student_id!r} on the roster")
+        self.render("student.html", report=report, s=chosen.students[0], url=self.url,
+                    titles={c.id: f"{c.title_ko} · {c.title}" for c in report.competencies})
+
+
+def _plot(report: ProgressReport, name: str) -> bytes:
+    from medai.grader.reports.plots import plot_png
+
+    return plot_png(report, name)
+
+
+def _download(report: ProgressReport, name: str) -> bytes:
+    if name in ("canvas", "moodle"):
+        from medai.grader.reports.lms import lms_csv
+
+        return lms_csv(report, lms=name).encode("utf-8")
+    if name == "csv-students":
+        from medai.grader.reports.csv_export import summary_csv
+
+        return summary_csv(report).encode("utf-8-sig")
+    from medai.grader.reports.export import progress_bytes
+
+    return progress_bytes(report, fmt=name)
+
+
+class PlotHandler(_Handler):
+    async def get(self, name: str) -> None:
+        if name not in PLOTS:
+            raise web.HTTPError(404)
+        chosen = self.selected()
+        data = await self.state.render(("plot", name, tuple(self.filters().values())), _plot, chosen, name)
+        self.set_header("Content-Type", "image/png")
+        self.set_header("Cache-Control", "private, max-age=30")
+        self.finish(data)
+
+
+class DownloadHandler(_Handler):
+    async def get(self, name: str) -> None:
+        if name not in DOWNLOADS:
+            raise web.HTTPError(404)
+        chosen = self.selected()
+        data = await self.state.render(("download", name, tuple(self.filters().values())), _download, chosen, name)
+        _, content_type, ext = DOWNLOADS[name]
+        kind = {"canvas": "canvas", "moodle": "moodle", "csv-students": "progress-students"}.get(name, "progress")
+        chosen_by = [re.sub(r"[^A-Za-z0-9_-]", "", self.get_argument(k, "")) for k in ("track", "cohort")]
+        parts = [chosen.course_id, kind, *[v for v in chosen_by if v], chosen.as_of[:10]]
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{"-".join(parts)}.{ext}"')
+        self.set_header("Cache-Control", "private, no-store")
+        self.finish(data)
+
+
+class _CallbackHandler(HubOAuthCallbackHandler):
+    def initialize(self, hub_auth: HubOAuth) -> None:
+        self.hub_auth = hub_auth
+
+
+def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None = None,
+             hub_auth: HubOAuth | None = None, max_age: float = 30.0,
+             as_of: datetime | None = None) -> web.Application:
+    """The tornado application; `hub_auth` defaults to one configured from the hub's JUPYTERHUB_* variables;
+    `as_of` fixes the report's moment (default: now)."""
+    hub_auth = hub_auth or HubOAuth.instance()
+    state = PageState(course_path=course_path, layout=layout, roster_path=roster_path, max_age=max_age, as_of=as_of)
+    prefix = hub_auth.base_url  # the service prefix, e.g. /services/progress/
+    args = {"state": state, "hub_auth": hub_auth}
+    return web.Application([
+        (url_path_join(prefix, "oauth_callback"), _CallbackHandler, {"hub_auth": hub_auth}),
+        (prefix, CohortHandler, args),
+        (url_path_join(prefix, r"student/([^/]+)"), StudentHandler, args),
+        (url_path_join(prefix, r"plot/([a-z]+)\.png"), PlotHandler, args),
+        (url_path_join(prefix, r"download/([a-z-]+)"), DownloadHandler, args),
+    ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=False, template_path=str(TEMPLATES),
+        autoescape="xhtml_escape")
+
+
+def _warm_up() -> None:
+    import nbgrader.api  # noqa: F401
+
+    import medai.grader.reports.plots  # noqa: F401
+
+
+def serve(*, course_path: str | None, layout: Layout, roster_path: str | None = None, ip: str = "127.0.0.1",
+          port: int = 0) -> None:
+    """Run the page until interrupted, on 127.0.0.1 and the port of $JUPYTERHUB_SERVICE_URL (or `port`)."""
+    if ip != "127.0.0.1":
+        raise UserError("the staff page listens on 127.0.0.1 only; the hub's proxy serves it to browsers")
+    if not port:
+        url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", ""))
+        if not url.port:
+            raise UserError("give --port, or run it as a hub service (the hub sets $JUPYTERHUB_SERVICE_URL)")
+        port = url.port
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
+    app = make_app(course_path=course_path, layout=layout, roster_path=roster_path)
+    app.listen(port, address=ip)
+    # import nbgrader and matplotlib now (seconds), not on the first visitor's request
+    ioloop.IOLoop.current().run_in_executor(None, _warm_up)
+    log.info("staff progress page on http://%s:%d%s", ip, port, HubOAuth.instance().base_url)
+    try:
+        ioloop.IOLoop.current().start()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,110 @@
+"""medai report progress | lms | serve: progress across the tracks, exports, and the staff page."""
+from __future__ import annotations
+
+import datetime as dt
+
+from medai.cli._common import add_command, layout, load
+from medai.errors import UserError
+
+
+def _as_of(text: str | None, course) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--as-of {text!r}: give an ISO 8601 moment, e.g. 2026-10-01T12:00+09:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=course.course.tz)
+
+
+def _report(args):
+    from medai.grader.progress_sources import load_progress
+
+    course = load(args)
+    report = load_progress(course=course, layout=layout(args), roster_path=args.roster,
+                           as_of=_as_of(args.as_of, course))
+    if args.track and args.track not in report.student_tracks:
+        raise UserError(f"--track {args.track!r}: no such student track; one of {', '.join(report.student_tracks)}")
+    if args.student and args.student not in {s.id for s in report.students}:
+        raise UserError(f"--student {args.student!r} is not a student on the roster")
+    chosen = report.select(track=args.track, cohort=args.cohort, student=args.student,
+                           at_risk=True if args.at_risk else None)
+    if (args.track or args.cohort or args.student or args.at_risk) and not chosen.students:
+        raise UserError(f"no student matches the filters (cohorts on the roster: {', '.join(report.cohorts) or 'none'})")
+    return chosen
+
+
+def _progress(args) -> int:
+    from medai.grader.reports.export import default_name, write_progress
+
+    report = _report(args)
+    written = write_progress(report, fmt=args.format, path=args.output or default_name(report, args.format))
+    at_risk = sum(s.at_risk for s in report.students)
+    print(f"{len(report.students)} students, {at_risk} at risk, as of {report.as_of}")
+    for warning in report.warnings:
+        print(f"note: {warning}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _lms(args) -> int:
+    from medai.grader.reports.export import default_name
+    from medai.grader.reports.lms import write_lms
+
+    report = _report(args)
+    path = write_lms(report, args.output or default_name(report, "csv", kind=args.format),
+                     lms=args.format, missing_as_zero=args.missing_as_zero)
+    print(f"wrote {path}: {len(report.students)} students x {len(report.assignments)} assignments ({args.format})")
+    return 0
+
+
+def _serve(args) -> int:
+    from medai.grader.staff_page.app import serve
+
+    serve(course_path=args.course, layout=layout(args), roster_path=args.roster, ip=args.ip, port=args.port)
+    return 0
+
+
+def _filters(p) -> None:
+    p.add_argument("--track", help="only students of this track (medicine, engineering)")
+    p.add_argument("--cohort", help="only students of this cohort (e.g. 2026)")
+    p.add_argument("--student", metavar="ID", help="only this student")
+    p.add_argument("--at-risk", action="store_true", help="only students with an at-risk flag")
+    p.add_argument("--as-of", metavar="MOMENT", help="report as of this moment (ISO 8601; default now); "
+                                                     "work after it still counts, deadlines are judged at it")
+    p.add_argument("--roster", metavar="CSV", help="the roster (default: <data root>/roster.csv, the last imported)")
+    p.add_argument("-o", "--output", metavar="PATH", help="output file (default: <course>-<kind>-<date>.<ext>)")
+
+
+def register(sub, common) -> None:
+    group = sub.add_parser("report", help="progress across the tracks: CSV, Excel, PDF, LMS grades, staff page",
+                           description="Where every student stands in their track, from nbgrader's gradebook, "
+                                       "course.yaml, the roster and the exchange.")
+    inner = group.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
+    p = add_command(
+        inner, common, "progress", func=_progress,
+        help="export progress: CSV (details + per-student summary), Excel workbook, PDF with plots, or JSON",
+        example="medai report progress --format xlsx --track medicine -o medicine.xlsx\n"
+                "  medai report progress --format pdf --cohort 2026 -o cohort-2026.pdf\n"
+                "  medai report progress --format csv -o progress.csv   # also writes progress-students.csv")
+    p.add_argument("--format", required=True, choices=("csv", "xlsx", "pdf", "json"))
+    _filters(p)
+    p = add_command(
+        inner, common, "lms", func=_lms,
+        help="export grades (late penalty applied, on each assignment's points) as a Canvas or Moodle CSV",
+        example="medai report lms --format canvas -o canvas-grades.csv")
+    p.add_argument("--format", required=True, choices=("canvas", "moodle"))
+    p.add_argument("--missing-as-zero", action="store_true",
+                   help="give 0 for work past due and not submitted (default: leave it blank)")
+    _filters(p)
+    p = add_command(
+        inner, common, "serve", func=_serve,
+        help="run the staff progress page (the hub starts it as its `progress` service)",
+        example="medai report serve --port 8011",
+        description="A web page for program staff and instructors, authenticated through JupyterHub (OAuth). "
+                    "Runs as a hub-managed service; listens on 127.0.0.1 only.")
+    p.add_argument("--ip", default="127.0.0.1", choices=("127.0.0.1",), help="address (loopback only)")
+    p.add_argument("--port", type=int, default=0,
+                   help="port (default: the one in $JUPYTERHUB_SERVICE_URL, which the hub sets)")
+    p.add_argument("--roster", metavar="CSV", help="the roster (default: <data root>/roster.csv)")

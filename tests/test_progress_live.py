@@ -1,0 +1,85 @@
+"""The staff progress page through a real hub: `medai up` starts it as the `progress` service (run by
+medai-grader); staff and instructors reach it through the hub's OAuth, a student gets 403."""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import socket
+import time
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.test_hub_live import Deployment, logged_in
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the hub runs services as the grader's Unix account: needs root"),
+]
+PATH = "/services/progress/"
+
+
+def free_base_port() -> int:
+    """A port p with p, p+1, p+2, p+10 and p+11 free (hub, hub API, proxy API, formgrader, progress page)."""
+    for _ in range(200):
+        base = 20000 + secrets.randbelow(30000)
+        try:
+            for port in (base, base + 1, base + 2, base + 10, base + 11):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture(scope="module")
+def hub():
+    d = Deployment()
+    d.port = free_base_port()
+    d.url = f"http://127.0.0.1:{d.port}"
+    try:
+        d.medai("roster", "import", str(d.roster_csv()))
+        d.start()
+        yield d
+    finally:
+        d.cleanup()
+
+
+def open_page(user, hub, path: str = PATH, timeout: float = 90):
+    """GET through the proxy, following the OAuth redirects; waits while the service is still starting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = user.s.get(f"{hub.url}{path}", timeout=120)
+        if r.status_code not in (502, 503) or time.monotonic() > deadline:
+            return r
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("who", ["staff", "prof"])
+def test_staff_and_instructors_get_the_progress_page(hub, who):
+    user = logged_in(hub, who)
+    r = open_page(user, hub)
+    assert r.status_code == 200, (r.status_code, r.url, r.text[:500])
+    assert r.url.rstrip("/").endswith(PATH.rstrip("/"))
+    for text in ("의료인공지능 융합전공 실습", hub.ids["med1"], "김민준", "c02-diagnostic-metrics", f"signed in as {user.name}"):
+        assert text in r.text, text
+    assert "cannot read students' homes" in r.text  # the service runs as medai-grader
+
+
+def test_downloads_through_the_hub(hub):
+    user = logged_in(hub, "staff")
+    open_page(user, hub)
+    r = user.s.get(f"{hub.url}{PATH}download/xlsx", timeout=120)
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    ids = [row[0].value for row in wb["Summary medicine"].iter_rows(min_row=2, max_row=3)]
+    assert ids == [hub.ids["med1"], hub.ids["med2"]]
+
+
+def test_a_student_gets_403(hub):
+    student = logged_in(hub, "med1")
+    r = open_page(student, hub)
+    assert r.status_code == 403, (r.url, r.text[:300])
+    assert student.s.get(f"{hub.url}{PATH}download/csv", timeout=60).status_code == 403
