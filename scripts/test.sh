@@ -8,4 +8,4 @@ bash "$here/scripts/install.sh"
 venv=${MEDAI_PREFIX:-/opt/medai}/venv
 export PATH="$venv/bin:$PATH"
 cd "$here"
-exec "$venv/bin/python" -m pytest -n 2 --dist loadgroup -p no:cacheprovider "$@"
+exec "$venv/bin/python" -m pytest -n 2 --dist loadfile -p no:cacheprovider "$@"

@@ -37,12 +37,3 @@ def built_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("medai-data")
     report = build_datasets(out_dir=root / "data", truth_dir=root / "truth")
     return Path(report.data_dir)
-
-
-def pytest_collection_modifyitems(config, items):
-    """With `-n 2 --dist loadgroup`, keep each module on one worker (module fixtures such as a running hub are
-    built once and their tests keep their order), except where a test names its own group: each assignment of
-    test_assignments.py is a group of its own, so assignments grade in parallel."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -1,7 +1,10 @@
-"""Every assignment listed in course.yaml, through real nbgrader: release hides the answers, the reference
+"""The checks every assignment listed in course.yaml must pass, through real nbgrader: release hides the answers, the reference
 solution gets full marks, the blank release gets zero without crashing grading, each typical mistake
 (tests/mistakes/<id>.yaml) loses exactly its points, and answers typed into the released notebook are graded
 by the hidden tests. A new assignment is covered by listing it in course.yaml and adding its mistakes file.
+
+tests/test_assignments_<track>.py run these for the assignments of one track each, so that pytest-xdist
+(--dist loadfile) grades the tracks in parallel.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ from medai.course import load_course
 from tests.conftest import COURSE_YAML, REPO
 
 COURSE = load_course(COURSE_YAML)
-ASSIGNMENTS = [a.id for a in COURSE.assignments]
 MISTAKES = REPO / "tests" / "mistakes"
 RUNTIME_LIMIT = {"cpu": 60, "gpu-class": 120}  # seconds on this 2-core CPU machine (issue 5)
 
@@ -77,8 +79,17 @@ class Course:
             return {g.name: g.score for g in graded.grades if g.name in autograded}
 
 
-@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS])
-def course(request, tmp_path_factory, monkeypatch_module):
+def assignments_of(track: str) -> list[str]:
+    """Ids of the assignments listed with exactly this track (common: the shared core)."""
+    return [a.id for a in COURSE.assignments if track in a.tracks]
+
+
+def course_fixture(track: str):
+    """A module fixture: one nbgrader course directory per assignment of `track`, generated into release/."""
+    return pytest.fixture(scope="module", params=assignments_of(track))(_course)
+
+
+def _course(request, tmp_path_factory, monkeypatch_module):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
