@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -182,6 +182,23 @@ class LatePolicy(_Model):
     extensions: list[Extension] = Field(default_factory=list, description="Individual deadline extensions.")
 
 
+class GradingPolicy(_Model):
+    """How submissions are autograded (`medai grade`, and the hub's grade-on-submit service)."""
+
+    on_submit: bool = Field(
+        default=True,
+        description="Grade each submission as it arrives (the hub runs `medai grade-watch`) and return its feedback.",
+    )
+    hidden_tests: Literal["always", "after-due", "never"] = Field(
+        default="after-due",
+        description="What a student's feedback shows of hidden tests (their code, outputs and points): always, only "
+        "after the student's own deadline, or never. The gradebook keeps every score either way.",
+    )
+    poll_seconds: float = Field(default=10, gt=0, le=3600, description="How often grade-on-submit looks for new submissions.")
+    timeout_seconds: int = Field(default=1800, ge=10, description="Wall-clock limit per submission; every process is killed.")
+    memory: str = Field(default="4G", pattern=r"^\d+(\.\d+)?[KMGT]?$", description="Address-space limit per process, e.g. 4G.")
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -195,6 +212,7 @@ class Course(_Model):
         default_factory=list, description="Assignments of this term, each with a directory under assignments_dir."
     )
     late_policy: LatePolicy = Field(description="Late penalty rules and extensions.")
+    grading: GradingPolicy = Field(default_factory=GradingPolicy, description="Autograding policy (defaults apply).")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

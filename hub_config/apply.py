@@ -13,6 +13,7 @@ STUDENTS, INSTRUCTORS, STAFF = "students", "instructors", "staff"
 GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directory and runs the formgrader
 CLI_SERVICE = "medai-cli"
 PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
+GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
 PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
 
 
@@ -182,7 +183,7 @@ def _role_config_hook(s: HubSettings):
 
 def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None:
     """Hub-managed services: the course's formgrader, the idle culler, the release scheduler, the staff
-    progress page, and a token for medai's own commands."""
+    progress page, a token for medai's own commands, and grade on submit (see grades_on_submit)."""
     bin_dir = str(s.venv_bin)
     course_dir = str(s.layout.course_dir)
     grader_env = {
@@ -244,6 +245,26 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
         },
         {"name": CLI_SERVICE, "api_token": cli_token},
     ]
+    if grades_on_submit(s, course):
+        c.JupyterHub.services.append({
+            # grade on submit: collects each new submission, grades it in the sandbox (which needs root: this
+            # service runs as the hub's account; student code runs as sandbox accounts, the gradebook is written
+            # as the grader) and returns the feedback; hidden tests follow course.yaml's grading policy
+            "name": GRADE_ON_SUBMIT_SERVICE,
+            "command": [
+                f"{bin_dir}/medai", "grade-watch", "--quiet", f"--workers={s.grade_workers}",
+                f"--course={s.course_file}", f"--course-dir={course_dir}",
+            ],
+            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "cwd": course_dir,
+        })
+
+
+def grades_on_submit(s: HubSettings, course: Course) -> bool:
+    """Whether the hub runs the grade-on-submit service: the environment overrides course.yaml; never with
+    single_account (no root, so no sandbox for student code)."""
+    wanted = course.grading.on_submit if s.grade_on_submit is None else s.grade_on_submit
+    return wanted and not s.single_account
 
 
 def apply_all(c, s: HubSettings, course: Course, roster: Roster, *, cli_token: str) -> None:

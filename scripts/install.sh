@@ -17,8 +17,10 @@ log() { printf '[install] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages: the system Python with venv, node + npm for the proxy, and what tests need.
-# scripts/debian-packages.txt: one package a line (# comments allowed)
-mapfile -t debs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/scripts/debian-packages.txt")
+# scripts/debian-packages.txt: one package a line (# comments allowed); -test.txt too when testing
+lists=("$here/scripts/debian-packages.txt")
+[[ ",$extras," == *,test,* ]] && lists+=("$here/scripts/debian-packages-test.txt")
+mapfile -t debs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}")
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 # node: any nodejs that brings npm will do (Debian's nodejs + npm, or a vendor build that bundles npm)

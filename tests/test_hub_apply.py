@@ -7,7 +7,7 @@ import pytest
 from tornado import web
 from traitlets.config import Config
 
-from medai.hub.apply import apply_all, formgrader_service, hub_groups
+from medai.hub.apply import GRADE_ON_SUBMIT_SERVICE, apply_all, formgrader_service, hub_groups
 from medai.hub.jupyter_files import page_config, server_config
 from medai.hub.settings import HubSettings
 from tests.conftest import COURSE_YAML
@@ -135,6 +135,23 @@ def test_services_formgrader_culler_scheduler(course, roster, layout):
     single = {s["name"]: s for s in applied(course, roster, layout, single_account=True).JupyterHub.services}
     assert "user" not in single[formgrader_service(course)]
     assert "user" not in single["progress"]
+
+
+def test_grade_on_submit_follows_the_course_policy_and_the_environment(course, roster, layout):
+    def service(**settings):
+        services = {s["name"]: s for s in applied(course, roster, layout, **settings).JupyterHub.services}
+        return services.get(GRADE_ON_SUBMIT_SERVICE)
+
+    assert course.grading.on_submit
+    watch = service()
+    assert watch["command"][1:3] == ["grade-watch", "--quiet"] and "user" not in watch  # root: it builds the sandbox
+    assert f"--course-dir={layout.course_dir}" in watch["command"]
+    assert service(grade_on_submit=False) is None
+    assert service(single_account=True) is None  # no root, no sandbox: never grade student code there
+    off = course.model_copy(update={"grading": course.grading.model_copy(update={"on_submit": False})})
+    assert GRADE_ON_SUBMIT_SERVICE not in {s["name"] for s in applied(off, roster, layout).JupyterHub.services}
+    assert {s["name"] for s in applied(off, roster, layout, grade_on_submit=True).JupyterHub.services} >= {
+        GRADE_ON_SUBMIT_SERVICE}
 
 
 def test_students_see_only_the_assignment_list(course):

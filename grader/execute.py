@@ -1,0 +1,166 @@
+"""Executing one submission in a sandbox slot: the part of nbgrader's autograde pipeline that runs student code.
+
+A job carries the autograded directory exactly as nbgrader's sanitizing pass left it (restored notebooks plus
+the assignment's other files) and the configuration. Each notebook gets a fresh kernel from the slot's job
+process and goes through the autograde preprocessors that come before `SaveAutoGrades` in nbgrader's own list
+(by default Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput), instantiated from the same
+configuration as stock nbgrader. The gradebook is never touched here: the executed notebooks go back to the
+single writer. A wall-clock limit per submission kills every process of the slot.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from traitlets.config import Config
+
+from medai.grader.results import Status
+
+OUTPUT_LIMIT = 1 << 20  # bytes of text per output kept in the autograded notebook (nbgrader keeps all)
+
+
+@dataclass
+class ExecJob:
+    assignment: str
+    student: str
+    notebooks: list[str]  # file names, in nbgrader's order
+    files: dict[str, bytes]  # the autograded directory, notebooks included
+    config: Config
+    wall_seconds: float
+    output_limit: int = OUTPUT_LIMIT
+
+
+@dataclass
+class NotebookExec:
+    name: str
+    status: Status
+    reason: str = ""
+    executed: str | None = None  # the notebook after the worker preprocessors (JSON text)
+    seconds: float = 0.0
+
+
+@dataclass
+class ExecResult:
+    student: str
+    notebooks: list[NotebookExec] = field(default_factory=list)
+    slot: str = ""
+    preloaded: bool = False
+    seconds: float = 0.0
+
+
+def autograde_split(config: Config) -> tuple[list[type], list[type]]:
+    """nbgrader's configured autograde preprocessors, split where the gradebook is first needed."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    classes = list(Autograde(config=config).autograde_preprocessors)
+    cut = next((i for i, cls in enumerate(classes) if issubclass(cls, SaveAutoGrades)), len(classes))
+    return classes[:cut], classes[cut:]
+
+
+def describe(err: BaseException) -> str:
+    """One line a person can act on."""
+    name = type(err).__name__
+    text = str(err).strip().splitlines()
+    first = text[0] if text else ""
+    if name == "DeadKernelError":
+        return "the kernel died (it was killed, crashed, exhausted a limit, or the submission stopped it)"
+    if name == "CellTimeoutError":
+        return f"a cell did not finish in time: {first}"
+    return f"{name}: {first}" if first else name
+
+
+def _cap_outputs(nb, limit: int) -> None:
+    """Keep at most `limit` characters of each text output (a submission may print 100 MB)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and len(out.get("text", "")) > limit:
+                out["text"] = out["text"][:limit] + "\n... output truncated by medai grade ...\n"
+            for mime, value in list(out.get("data", {}).items()):
+                if isinstance(value, str) and len(value) > limit:
+                    out["data"][mime] = value[:limit] if mime == "text/plain" else ""
+
+
+class Slot:
+    """A sandbox slot as a worker uses it: one zygote client, one slot, one job at a time."""
+
+    def __init__(self, *, client, slot: str, ipc_dir: str):
+        self.client = client
+        self.slot = slot
+        self.ipc_dir = ipc_dir
+
+    def run(self, job: ExecJob) -> ExecResult:
+        import nbformat
+        from nbconvert.preprocessors import ExecutePreprocessor
+
+        from medai.grader.kernels import SandboxKernelManager
+
+        start = time.monotonic()
+        result = ExecResult(student=job.student, slot=self.slot)
+        try:
+            handle = self.client.open_job(self.slot, job.files)
+        except Exception as err:  # noqa: BLE001
+            self.client.reap(self.slot)
+            result.notebooks = [NotebookExec(n, Status.FAILED, f"sandbox: {describe(err)}") for n in job.notebooks]
+            return result
+        result.preloaded = handle.preloaded
+        expired = threading.Event()
+
+        def expire():
+            expired.set()
+            self.client.reap(self.slot)
+
+        timer = threading.Timer(job.wall_seconds, expire)
+        timer.daemon = True
+        timer.start()
+        worker_classes, _ = autograde_split(job.config)
+        try:
+            for name in job.notebooks:
+                t0 = time.monotonic()
+                if expired.is_set():
+                    result.notebooks.append(NotebookExec(name, Status.TIMED_OUT, self._timeout_reason(job)))
+                    continue
+                try:
+                    nb = nbformat.reads(job.files[name].decode("utf-8"), as_version=4)
+                    resources = {
+                        "nbgrader": {"student": job.student, "assignment": job.assignment,
+                                     "notebook": name.rsplit(".", 1)[0], "db_url": None},
+                        "metadata": {"path": handle.workdir, "name": name.rsplit(".", 1)[0]},
+                        "unique_key": name.rsplit(".", 1)[0],
+                    }
+                    for cls in worker_classes:
+                        pp = cls(config=job.config)
+                        if isinstance(pp, ExecutePreprocessor):
+                            if pp.enabled:
+                                kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+                                km = SandboxKernelManager(job=handle, ipc_dir=self.ipc_dir, kernel_name=kernel,
+                                                          config=job.config)
+                                nb, resources = pp.preprocess(nb, resources, km=km)
+                        else:
+                            nb, resources = pp(nb, resources)
+                    _cap_outputs(nb, job.output_limit)
+                    text = nbformat.writes(nb)
+                    result.notebooks.append(NotebookExec(name, Status.GRADED, executed=text,
+                                                         seconds=time.monotonic() - t0))
+                except Exception as err:  # noqa: BLE001 - the submission's problem, recorded
+                    if expired.is_set():
+                        status, reason = Status.TIMED_OUT, self._timeout_reason(job)
+                    elif type(err).__name__ == "CellTimeoutError":  # interrupting it did not help either
+                        status, reason = Status.TIMED_OUT, describe(err)
+                    else:
+                        status, reason = Status.FAILED, describe(err)
+                        if not reason or reason == type(err).__name__:
+                            reason = traceback.format_exc(limit=2).strip().splitlines()[-1]
+                    result.notebooks.append(NotebookExec(name, status, reason, seconds=time.monotonic() - t0))
+        finally:
+            timer.cancel()
+            handle.close()
+            self.client.reap(self.slot)  # nothing of this submission survives into the next
+        result.seconds = time.monotonic() - start
+        return result
+
+    @staticmethod
+    def _timeout_reason(job: ExecJob) -> str:
+        return f"the submission ran past its {job.wall_seconds:g} s wall-clock limit; all its processes were killed"

@@ -1,0 +1,331 @@
+"""Kernels from the zygote, as jupyter_client sees them: a kernel provisioner and a kernel manager.
+
+nbgrader's `Execute` preprocessor (an nbclient `NotebookClient`) is given a :class:`SandboxKernelManager`; its
+provisioner asks the submission's job process for a kernel instead of spawning one, and polls the kernel
+through the pidfd it gets back. Everything else (connection files, channels, timeouts, interrupts, shutdown)
+is jupyter_client's and nbclient's own.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+from medai.errors import UserError
+from medai.grader import zygote as proto
+from medai.grader.sandbox import SandboxSpec, ids
+
+RUN_DIR = Path("/run/medai-grade")
+PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "MEDAI_ROOT", "MEDAI_DATA")
+
+
+class ZygoteError(UserError):
+    """The zygote or a job process failed."""
+
+
+def kernel_env(session_dir: str, *, threads: int = 1) -> dict[str, str]:
+    """The environment of every kernel: a fixed, minimal one (no secrets of the grader's)."""
+    env = {
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "MPLCONFIGDIR": os.path.join(session_dir, "mpl"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+    if threads:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(threads)
+    env.update({k: os.environ[k] for k in PASSED_ENV if os.environ.get(k)})
+    return env
+
+
+# -- starting and stopping the zygote ------------------------------------------------------------------------
+
+
+@dataclass
+class Zygote:
+    """A running zygote: where to reach it and the ipc directory of each slot."""
+
+    socket: str
+    slot_dirs: dict[str, str]
+    session_dir: str
+    report: dict = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.session_dir, ignore_errors=True)
+
+    def client(self) -> "ZygoteClient":
+        return ZygoteClient(self.socket)
+
+
+def start_zygote(*, spec: SandboxSpec, slots: list[str], client_uid: int, client_gid: int,
+                 preload: list[str] = (), threads: int = 1, timeout: float = 120) -> Zygote:
+    """Start a zygote for these slots (sandbox accounts when `spec.enabled`). Call as root when sandboxed."""
+    if spec.enabled:
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        RUN_DIR.chmod(0o711)
+        _remove_stale_sessions()
+        session = tempfile.mkdtemp(prefix="s-", dir=RUN_DIR)
+        os.chmod(session, 0o711)
+    else:
+        session = tempfile.mkdtemp(prefix="medai-grade-")
+    slot_dirs = {}
+    for slot in slots:
+        d = os.path.join(session, slot)
+        os.mkdir(d)
+        if spec.enabled:  # the grader owns it; the slot's group may create sockets; nobody else gets in
+            _, gid = ids(slot)
+            os.chown(d, client_uid, gid)
+            os.chmod(d, 0o2770)
+        slot_dirs[slot] = d
+    mpl = os.path.join(session, "mpl")
+    os.mkdir(mpl)
+    os.chmod(mpl, 0o755)
+    cfg = {
+        "lock_dir": str(RUN_DIR),
+        "socket": os.path.join(session, "zygote.sock"),
+        "session_dir": session,
+        "client_uid": client_uid,
+        "client_gid": client_gid,
+        "slots": slots,
+        "preload": list(preload),
+        "env": kernel_env(session, threads=threads),
+        "sandbox": {"enabled": spec.enabled, "accounts": list(spec.accounts), "hide": list(spec.hide),
+                    "readable": list(spec.readable), "limits": spec.limits.__dict__},
+    }
+    cfg_file = os.path.join(session, "zygote.json")
+    with open(cfg_file, "w") as fh:
+        json.dump(cfg, fh)
+    os.chmod(cfg_file, 0o600)
+    proc = subprocess.Popen([sys.executable, "-m", "medai.grader.zygote", cfg_file], cwd="/",
+                            stdout=subprocess.PIPE, stderr=None, env={**os.environ, **cfg["env"]})
+    with open(os.path.join(session, "zygote.pid"), "w") as fh:
+        fh.write(str(proc.pid))
+    zyg = Zygote(socket=cfg["socket"], slot_dirs=slot_dirs, session_dir=session, proc=proc)
+    line = _readline(proc, timeout)
+    if not line:
+        zyg.stop()
+        raise ZygoteError(f"the kernel zygote did not start (exit code {proc.poll()})")
+    zyg.report = json.loads(line)
+    if not zyg.report.get("ready"):
+        zyg.stop()
+        raise ZygoteError(zyg.report.get("error", "the kernel zygote did not start"))
+    return zyg
+
+
+MAX_ACCOUNTS = 64
+
+
+def start_zygote_on_free_accounts(*, count: int, prefix: str, spec: SandboxSpec, client_uid: int, client_gid: int,
+                                  preload: list[str] = (), threads: int = 1) -> tuple[Zygote, list[str]]:
+    """A sandboxed zygote on `count` sandbox accounts that no other run on this machine holds (another course's
+    `medai grade`, a Dask worker): accounts `<prefix>-0`, `-1`, ... are created on demand, and each is locked by
+    the zygote that uses it. `spec` gives everything but the accounts."""
+    from dataclasses import replace
+
+    from medai.grader import sandbox
+
+    for start in range(0, MAX_ACCOUNTS - count + 1, count):
+        slots = list(sandbox.ensure_accounts(count, prefix, start=start))
+        try:
+            zygote = start_zygote(spec=replace(spec, accounts=tuple(slots)), slots=slots, client_uid=client_uid,
+                                  client_gid=client_gid, preload=preload, threads=threads)
+            return zygote, slots
+        except ZygoteError as err:
+            if "in use" not in str(err):
+                raise
+    raise ZygoteError(f"no {count} free sandbox accounts among {prefix}-0..{MAX_ACCOUNTS - 1} on this machine: "
+                      "other grading runs hold them")
+
+
+def _remove_stale_sessions() -> None:
+    """Session directories whose zygote is gone (a run killed with SIGKILL leaves its own behind)."""
+    for session in RUN_DIR.glob("s-*"):
+        try:
+            pid = int((session / "zygote.pid").read_text())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            if time.time() - session.stat().st_mtime > 60:  # not one being started right now
+                shutil.rmtree(session, ignore_errors=True)
+
+
+def _readline(proc: subprocess.Popen, timeout: float) -> str:
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.readline().decode()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return out[0].strip() if out else ""
+
+
+# -- talking to it -------------------------------------------------------------------------------------------------
+
+
+class ZygoteClient:
+    """One control connection to the zygote (reap); jobs get connections of their own."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+
+    def _connect(self) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(self.path)
+        return sock
+
+    def request(self, msg: dict) -> dict:
+        with self._lock:
+            if self._sock is None:
+                self._sock = self._connect()
+            proto.send(self._sock, msg)
+            reply, _ = proto.recv(self._sock)
+        if not reply.get("ok"):
+            raise ZygoteError(reply.get("error", "zygote request failed"))
+        return reply
+
+    def reap(self, slot: str) -> None:
+        """Kill every process of the slot (its account's, when sandboxed)."""
+        self.request({"op": "reap", "slot": slot})
+
+    def open_job(self, slot: str, files: dict[str, bytes]) -> "JobHandle":
+        sock = self._connect()
+        proto.send(sock, {"op": "open", "slot": slot, "files": proto.encode_files(files)})
+        reply, _ = proto.recv(sock)
+        if not reply.get("ok"):
+            sock.close()
+            raise ZygoteError(reply.get("error", "could not open a job"))
+        return JobHandle(sock=sock, workdir=reply["workdir"], preloaded=reply["preloaded"],
+                         shadowed=reply.get("shadowed", []))
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
+@dataclass
+class JobHandle:
+    """The connection to one submission's job process."""
+
+    sock: socket.socket
+    workdir: str
+    preloaded: bool
+    shadowed: list[str]
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _request(self, msg: dict) -> tuple[dict, list[int]]:
+        with self._lock:
+            proto.send(self.sock, msg)
+            reply, fds = proto.recv(self.sock)
+        if not reply.get("ok"):
+            raise ZygoteError(reply.get("error", "job request failed"))
+        return reply, fds
+
+    def launch(self, connection: dict, argv: list[str], env: dict) -> tuple[int, int | None]:
+        reply, fds = self._request({"op": "kernel", "connection": connection, "argv": argv, "env": env})
+        return reply["pid"], (fds[0] if fds else None)
+
+    def signal(self, pid: int, sig: int) -> None:
+        self._request({"op": "signal", "pid": pid, "sig": int(sig)})
+
+    def close(self) -> None:
+        try:
+            with self._lock:
+                proto.send(self.sock, {"op": "close"})
+                proto.recv(self.sock)
+        except (OSError, EOFError, ValueError):
+            pass
+        self.sock.close()
+
+
+# -- jupyter_client side -------------------------------------------------------------------------------------------
+
+
+class JobProvisioner(LocalProvisioner):
+    """Launches the kernel in the job process; watches it through a pidfd; signals go through the job."""
+
+    job: JobHandle | None = None
+    pidfd: int | None = None
+
+    @property
+    def has_process(self) -> bool:
+        return self.pidfd is not None
+
+    async def poll(self) -> int | None:
+        if self.pidfd is None:
+            return 0
+        ready, _, _ = select.select([self.pidfd], [], [], 0)
+        return 0 if ready else None
+
+    async def wait(self) -> int | None:
+        while await self.poll() is None:
+            await asyncio.sleep(0.02)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        return 0
+
+    async def send_signal(self, signum: int) -> None:
+        if self.pidfd is None or self.job is None:
+            return
+        try:
+            self.job.signal(self.pid, signum)
+        except (OSError, EOFError, ZygoteError):
+            pass  # the job process is gone; so is the kernel
+
+    async def kill(self, restart: bool = False) -> None:
+        await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart: bool = False) -> None:
+        await self.send_signal(signal.SIGTERM)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
+        info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.connection_info.items()}
+        pid, pidfd = self.job.launch(info, list(cmd), dict(kwargs.get("env") or {}))
+        if pidfd is None:
+            raise ZygoteError("the kernel exited at once")
+        self.pid, self.pidfd = pid, pidfd
+        return self.connection_info
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """An AsyncKernelManager whose kernels come from a job process, over ipc sockets in the slot's directory."""
+
+    def __init__(self, *, job: JobHandle, ipc_dir: str, **kwargs):
+        name = uuid.uuid4().hex[:8]
+        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("ip", os.path.join(ipc_dir, name))
+        kwargs.setdefault("connection_file", os.path.join(ipc_dir, f"{name}.json"))
+        super().__init__(**kwargs)
+        self._job = job
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = JobProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner.job = self._job
+        return await super()._async_pre_start_kernel(**kw)

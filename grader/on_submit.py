@@ -1,0 +1,155 @@
+"""Grade on submit: a queue the hub can feed, and a service that drains it.
+
+The queue is a spool directory in the course directory (`.medai-grade/queue/`), one small JSON file per
+request, written atomically; whoever has the grader's rights can add to it (`medai grade-enqueue`, or the hub
+as root). The service (`medai grade-watch`) also notices new submissions in the exchange's inbound folder by
+itself, so it works with an unmodified hub. Each round it claims every pending request (a rename, so two
+services never take the same one; claims left by a service that died are taken back at start), then per
+assignment: collects from the exchange, grades the requested students with the usual pipeline (sandbox,
+gradebook, resumable state), generates their feedback under the hidden-test policy (by default withheld until
+the student's deadline, see medai.grader.visibility) and returns it to them through the exchange at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from medai.grader.state import STATE_DIR
+from medai.privileges import run_as_owner_of
+
+
+@dataclass(frozen=True)
+class Request:
+    assignment: str
+    student: str
+    queued_at: float
+    source: str = "hub"
+
+
+class SubmitQueue:
+    def __init__(self, course_dir: str | Path):
+        self.root = Path(course_dir) / STATE_DIR / "queue"
+        self.claimed = self.root / "claimed"
+
+    def put(self, assignment: str, student: str, *, source: str = "hub") -> Path:
+        self.claimed.mkdir(parents=True, exist_ok=True)
+        request = Request(assignment, student, time.time(), source)
+        name = f"{time.time_ns()}-{os.getpid()}-{assignment}-{student}.json"
+        tmp = self.root / f".{name}.tmp"
+        tmp.write_text(json.dumps(asdict(request)), encoding="utf-8")
+        os.replace(tmp, self.root / name)
+        return self.root / name
+
+    def pending(self) -> list[Path]:
+        return sorted(self.root.glob("*.json")) if self.root.is_dir() else []
+
+    def claim(self) -> list[tuple[Path, Request]]:
+        """Take every pending request (oldest first); a request another consumer took first is skipped."""
+        self.claimed.mkdir(parents=True, exist_ok=True)
+        out = []
+        for path in self.pending():
+            target = self.claimed / path.name
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:
+                continue
+            try:
+                out.append((target, Request(**json.loads(target.read_text(encoding="utf-8")))))
+            except (ValueError, TypeError):
+                target.unlink(missing_ok=True)  # not a request: drop it
+        return out
+
+    def requeue_claimed(self) -> int:
+        """Requests a service claimed and never finished (it died): back in the queue."""
+        count = 0
+        for path in sorted(self.claimed.glob("*.json")) if self.claimed.is_dir() else []:
+            os.replace(path, self.root / path.name)
+            count += 1
+        return count
+
+    @staticmethod
+    def done(paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+
+def inbound_submissions(inbound: Path) -> list[tuple[str, str, str]]:
+    """(student, assignment, folder name) of every submission in an exchange inbound folder."""
+    if not inbound.is_dir():
+        return []
+    out = []
+    for entry in sorted(inbound.iterdir()):
+        parts = entry.name.split("+")
+        if entry.is_dir() and len(parts) >= 3:
+            out.append((parts[0], parts[1], entry.name))
+    return out
+
+
+def discover(queue: SubmitQueue, inbound: Path) -> int:
+    """Queue every inbound submission not seen before (seen ones are remembered in the queue folder)."""
+    seen_file = queue.root.parent / "queue-seen.json"
+    try:
+        seen = set(json.loads(seen_file.read_text()))
+    except (FileNotFoundError, ValueError):
+        seen = set()
+    new = [(s, a, name) for s, a, name in inbound_submissions(inbound) if name not in seen]
+    for student, assignment, name in new:
+        queue.put(assignment, student, source="exchange")
+        seen.add(name)
+    if new:
+        seen_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = seen_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(seen)))
+        os.replace(tmp, seen_file)
+    return len(new)
+
+
+def drain(*, course_dir: Path, make_target, options, log=print) -> list:
+    """One round: discover, claim, grade per assignment, return feedback. `make_target(assignment)` builds the
+    Target (course.yaml or not). Returns the summaries."""
+    from medai.errors import UserError
+    from medai.grader.pipeline import grade
+
+    queue = SubmitQueue(course_dir)
+    claimed = run_as_owner_of(course_dir, queue.claim)  # queue files stay the grader's, also under root
+    by_assignment: dict[str, list] = defaultdict(list)
+    for path, request in claimed:
+        by_assignment[request.assignment].append((path, request))
+    summaries = []
+    for assignment, items in sorted(by_assignment.items()):
+        students = tuple(sorted({r.student for _, r in items}))
+        try:
+            target = make_target(assignment)
+            summary = grade(target=target, options=replace(options, students=students, collect=True,
+                                                            missing_ok=True, return_feedback=True))
+        except UserError as err:
+            log(f"grade-on-submit: {assignment}: {err}")
+            run_as_owner_of(course_dir, queue.done, [p for p, _ in items])  # a new submission queues it again
+            continue
+        summaries.append(summary)
+        log("\n".join(summary.lines()))
+        run_as_owner_of(course_dir, queue.done, [p for p, _ in items])
+    return summaries
+
+
+def watch(*, course_dir: Path, make_target, options, inbound: Path | None, every: float, rounds: int = 0,
+          log=print) -> None:
+    """The service: requeue what a dead predecessor claimed, then discover and drain every `every` seconds."""
+    queue = SubmitQueue(course_dir)
+    back = run_as_owner_of(course_dir, queue.requeue_claimed)
+    if back:
+        log(f"grade-on-submit: {back} request(s) taken back from an interrupted run")
+    done = 0
+    while True:
+        if inbound is not None:
+            run_as_owner_of(course_dir, discover, queue, inbound)
+        if queue.pending():
+            drain(course_dir=course_dir, make_target=make_target, options=options, log=log)
+        done += 1
+        if rounds and done >= rounds:
+            return
+        time.sleep(every)

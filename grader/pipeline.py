@@ -1,0 +1,246 @@
+"""`medai grade`: collect, then for every submission prepare -> execute (in parallel, sandboxed) -> record.
+
+    root process   checks the sandbox, creates the slot accounts, starts the kernel zygote, then
+    writer         (the course directory's owner) the only process that opens the gradebook: collects,
+                   sanitizes with nbgrader, hands jobs to the executor, records results as they come back,
+                   generates feedback, and keeps the resumable state
+    workers        (local pool or Dask) execute jobs in sandbox slots, and never see the gradebook
+"""
+from __future__ import annotations
+
+import collections
+import copy
+import datetime as dt
+import json
+import os
+import pwd
+import sys
+import time
+from pathlib import Path
+
+from medai.errors import UserError
+from medai.grader import prepare, record, sandbox
+from medai.grader.context import GradeOptions, Run, Submission, run_steps
+from medai.grader.progressbar import Progress
+from medai.grader.results import Summary
+from medai.grader.state import GradeState, course_lock
+from medai.grader.target import Target
+from medai.privileges import run_as_owner_of
+
+
+# -- what the sandbox hides and shows ----------------------------------------------------------------------
+
+
+def data_dir(target: Target) -> str | None:
+    if os.environ.get("MEDAI_DATA"):
+        return os.environ["MEDAI_DATA"]
+    return str(target.layout.data_dir) if target.layout else None
+
+
+def exchange_root(target: Target | None = None, *, config=None) -> Path:
+    from nbgrader.exchange.default.exchange import Exchange
+
+    return Path(Exchange(config=target.config if target is not None else config).root)
+
+
+def private_paths(target: Target) -> list[str]:
+    """Everything student code must not read: the course directory, the gradebook, the exchange, users'
+    homes, the hub's secrets."""
+    paths = [str(target.course_dir)]
+    url = target.db_url
+    if url.startswith("sqlite:///"):
+        paths.append(url[len("sqlite:///"):])
+    paths.append(str(exchange_root(target)))
+    if target.layout is not None:
+        lay = target.layout
+        paths += [str(lay.hub_dir), str(lay.home_dir), str(lay.exchange_dir), str(lay.etc_dir), str(lay.roster_file)]
+    paths += ["/root", "/home"]
+    keep = [os.path.realpath(p) for p in (sys.prefix, data_dir(target) or "/nonexistent", "/run")]
+    out = []
+    for p in dict.fromkeys(os.path.realpath(p) for p in paths):
+        if not any(k == p or k.startswith(p.rstrip("/") + "/") for k in keep):
+            out.append(p)
+    return out
+
+
+def sandbox_spec(target: Target, options: GradeOptions, accounts: tuple[str, ...]) -> sandbox.SandboxSpec:
+    data = data_dir(target)
+    return sandbox.SandboxSpec(enabled=not options.unsafe, accounts=accounts, hide=tuple(private_paths(target)),
+                               readable=(data,) if data else (), limits=options.limits)
+
+
+def preload_modules(target: Target, options: GradeOptions) -> list[str]:
+    if not options.preload:
+        return []
+    from medai.grader.preload import assignment_imports
+
+    return assignment_imports(target.course_dir / "source" / target.assignment)
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+
+
+def _utc_naive(when: dt.datetime) -> dt.datetime:
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def make_run(target: Target, options: GradeOptions) -> Run:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    notes = []
+    with Gradebook(target.db_url, target.course_id) as gb:
+        try:
+            assignment = gb.find_assignment(target.assignment)
+        except MissingEntry:
+            raise UserError(f"{target.assignment!r} is not in the gradebook ({target.db_url}); generate it first "
+                            f"(`medai release {target.assignment}` or `nbgrader generate_assignment`)") from None
+        notebooks = sorted(nb.name for nb in assignment.notebooks)
+        if target.course is not None:
+            due = _utc_naive(target.course.assignment(target.assignment).due)
+            if assignment.duedate != due:
+                gb.update_or_create_assignment(target.assignment, duedate=due)
+                notes.append(f"gradebook due date set from course.yaml: {due.isoformat()} UTC")
+    record_config = copy.deepcopy(target.config)
+    if target.course is not None:
+        from medai.grader.late import CourseLatePolicy
+
+        record_config.AssignLatePenalties.plugin_class = CourseLatePolicy
+        record_config.CourseLatePolicy.course = target.course
+    worker_config = copy.deepcopy(target.config)
+    scoring = {k: dict(target.config[k]) for k in ("Execute", "ExecutePreprocessor", "LimitOutput", "IgnorePattern",
+                                                  "Autograde", "ClearMetadataPreprocessor") if k in target.config}
+    late = target.course.late_policy.model_dump(mode="json") if target.course else None
+    settings_key = json.dumps({"scoring": scoring, "late": late}, sort_keys=True, default=str)
+    target.notes.extend(notes)
+    state = GradeState(target.course_dir, target.assignment)
+    state.ensure()
+    return Run(target=target, options=options, state=state, worker_config=worker_config,
+               record_config=record_config, settings_key=settings_key, notebooks=notebooks)
+
+
+def submitted_students(target: Target) -> list[str]:
+    pattern = Path(target.coursedir().format_path("submitted", "*", target.assignment))
+    return sorted(p.parent.name for p in pattern.parent.parent.glob(f"*/{pattern.name}") if p.is_dir())
+
+
+def _collect(target: Target) -> str | None:
+    from nbgrader.apps import NbGraderAPI
+
+    inbound = exchange_root(target) / target.course_id / "inbound"
+    if not inbound.is_dir():
+        return None
+    api = NbGraderAPI(coursedir=target.coursedir(), config=target.config)
+    before = set(api.get_submitted_students(target.assignment))
+    result = api.collect(target.assignment, update=True)
+    if not result.get("success"):
+        return f"collecting from {inbound} failed: {(result.get('error') or result.get('log') or '').strip()[-300:]}"
+    after = set(api.get_submitted_students(target.assignment))
+    return f"collected from the exchange: {len(after - before)} new submission(s)"
+
+
+def _session(target: Target, options: GradeOptions, zygote, slots: list[str], executor_settings: dict) -> Summary:
+    """The writer: everything that touches the course directory and the gradebook, in one process."""
+    from medai.grader.executors import DaskExecutor, LocalExecutor
+
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook autoflush chatter
+    started = time.monotonic()
+    if options.collect:
+        note = _collect(target)
+        if note:
+            target.notes.append(note)
+    run = make_run(target, options)
+    students = submitted_students(target)
+    if options.students:
+        unknown = sorted(set(options.students) - set(students))
+        if unknown and options.missing_ok:
+            target.notes.append(f"no submission (yet) from: {', '.join(unknown)}")
+        elif unknown:
+            raise UserError(f"no submission of {target.assignment!r} from: {', '.join(unknown)}")
+        students = [s for s in students if s in options.students]
+    summary = Summary(assignment=target.assignment, notes=target.notes)
+    progress = Progress(len(students), label=f"grading {target.assignment}", enabled=options.progress)
+    if options.executor == "dask":
+        executor = DaskExecutor(scheduler=options.scheduler, settings=executor_settings)
+    else:
+        executor = LocalExecutor(zygote=zygote, slots=slots)
+    pending = collections.deque(students)
+    inflight: dict[str, Submission] = {}
+
+    def finish(sub: Submission) -> None:
+        if sub.skipped:
+            record.refresh_feedback(sub)
+            summary.skipped.append(sub.student)
+            if sub.result.needs_attention:
+                summary.carried.append(sub.result)
+        else:
+            summary.results.append(sub.result)
+        progress.update(skipped=sub.skipped, attention=sub.result.needs_attention)
+
+    try:
+        while pending or inflight:
+            while pending and executor.busy < executor.capacity + 1:  # one queued: no worker waits on us
+                sub = run_steps(prepare.STEPS, Submission(run=run, student=pending.popleft()))
+                if sub.done:
+                    if not sub.skipped:
+                        run_steps(record.SETTLED_STEPS, sub)
+                    finish(sub)
+                elif sub.job is None:
+                    finish(run_steps(record.STEPS, sub))
+                else:
+                    inflight[sub.student] = sub
+                    executor.submit(sub.job)
+            for result in executor.wait(timeout=1.0):
+                sub = inflight.pop(result.student)
+                sub.execution = result
+                finish(run_steps(record.STEPS, sub))
+    finally:
+        executor.close()
+        progress.finish()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def grade(*, target: Target, options: GradeOptions) -> Summary:
+    """Grade every (or the chosen) submission of one assignment; see the module docstring."""
+    if not options.unsafe:
+        reason = sandbox.unavailable_reason()
+        if reason:
+            raise UserError(f"cannot sandbox student code: {reason}")
+    if options.executor == "dask" and not options.scheduler:
+        raise UserError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    owner = target.course_dir.stat().st_uid if os.geteuid() == 0 else os.getuid()
+    owner_gid = pwd.getpwuid(owner).pw_gid
+    with course_lock(target.course_dir, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True)):
+        return _grade_locked(target, options, owner, owner_gid)
+
+
+def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: int) -> Summary:
+    preload = preload_modules(target, options)
+    zygote, slots = None, []
+    executor_settings = {"unsafe": options.unsafe, "preload": preload, "threads": options.threads,
+                         "prefix": options.sandbox_prefix, "hide": private_paths(target),
+                         "readable": [d for d in [data_dir(target)] if d], "limits": options.limits.__dict__}
+    if options.executor != "dask":
+        from medai.grader.kernels import start_zygote, start_zygote_on_free_accounts
+
+        spec = sandbox_spec(target, options, ())
+        if options.unsafe:
+            slots = [f"slot-{i}" for i in range(options.workers)]
+            zygote = start_zygote(spec=spec, slots=slots, client_uid=owner, client_gid=owner_gid, preload=preload,
+                                  threads=options.threads)
+        else:
+            zygote, slots = start_zygote_on_free_accounts(count=options.workers, prefix=options.sandbox_prefix,
+                                                          spec=spec, client_uid=owner, client_gid=owner_gid,
+                                                          preload=preload, threads=options.threads)
+        failed = zygote.report.get("failed") or {}
+        if failed:
+            target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))
+    try:
+        return run_as_owner_of(target.course_dir, _session, target, options, zygote, slots, executor_settings)
+    finally:
+        if zygote is not None:
+            zygote.stop()

@@ -1,0 +1,174 @@
+"""medai grade: autograde an assignment in parallel, sandboxed, resumably, with nbgrader's own scores."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from medai.cli._common import add_command, course_path, layout
+from medai.errors import UserError
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)i?B?$", re.I)
+
+
+def parse_size(text: str) -> int:
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise UserError(f"{text!r} is not a size; write e.g. 4G or 512M")
+    return int(float(m.group(1)) * 1024 ** "_KMGT".index(m.group(2).upper() or "_"))
+
+
+def _course(args):
+    """course.yaml when one is named (--course, $MEDAI_COURSE) or the default exists; None otherwise."""
+    from medai.course import load_course
+
+    explicit = args.course or os.environ.get("MEDAI_COURSE")
+    path = course_path(args)
+    if not explicit and not Path(path).is_file():
+        return None
+    return load_course(path)
+
+
+def options_from(args, course=None):
+    """GradeOptions from the command line; what it leaves out comes from course.yaml's `grading` policy."""
+    from medai.course.model import GradingPolicy
+    from medai.grader.context import GradeOptions
+    from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
+
+    policy = course.grading if course is not None else GradingPolicy()
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    limits = Limits(memory_bytes=parse_size(args.memory or policy.memory),
+                    wall_seconds=float(args.timeout or policy.timeout_seconds))
+    return GradeOptions(workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                        students=tuple(getattr(args, "student", None) or ()), force=getattr(args, "force", False),
+                        feedback=not getattr(args, "no_feedback", False),
+                        collect=not getattr(args, "no_collect", False), unsafe=args.unsafe, limits=limits,
+                        preload=not args.no_preload, progress=False if args.quiet else None,
+                        hidden_tests=args.hidden_tests or policy.hidden_tests,
+                        sandbox_prefix=os.environ.get("MEDAI_SANDBOX_PREFIX") or ACCOUNT_PREFIX)
+
+
+def _grade(args) -> int:
+    from medai.grader.pipeline import grade
+    from medai.grader.target import load_target
+
+    lay = layout(args)
+    course = _course(args)
+    target = load_target(course_dir=lay.course_dir, assignment=args.assignment, course=course, layout=lay,
+                         db_url=args.db or os.environ.get("MEDAI_GRADEBOOK_URL"))
+    summary = grade(target=target, options=options_from(args, course))
+    print("\n".join(summary.lines()))
+    return summary.exit_code
+
+
+def _target_factory(args):
+    from medai.grader.target import load_target
+
+    lay = layout(args)
+    course = _course(args)
+    db_url = args.db or os.environ.get("MEDAI_GRADEBOOK_URL")
+    return lambda assignment: load_target(course_dir=lay.course_dir, assignment=assignment, course=course,
+                                          layout=lay, db_url=db_url)
+
+
+def _enqueue(args) -> int:
+    from medai.grader.on_submit import SubmitQueue
+    from medai.privileges import run_as_owner_of
+
+    course_dir = layout(args).course_dir
+    if not course_dir.is_dir():
+        raise UserError(f"course directory {course_dir} does not exist")
+    queue = SubmitQueue(course_dir)
+    for student in args.student:
+        path = run_as_owner_of(course_dir, queue.put, args.assignment, student, source="cli")
+        print(f"queued {args.assignment} for {student} ({path.name})")
+    return 0
+
+
+def _watch(args) -> int:
+    from medai.grader.on_submit import watch
+    from medai.grader.pipeline import exchange_root
+    from medai.grader.target import course_config
+
+    lay = layout(args)
+    course = _course(args)
+    config = course_config(course_dir=lay.course_dir, course=course, layout=lay)
+    inbound = exchange_root(config=config) / config.CourseDirectory.course_id / "inbound"
+    options = options_from(args, course)
+    every = args.every or (course.grading.poll_seconds if course is not None else 10.0)
+    print(f"grade-on-submit: watching {inbound} and {lay.course_dir}/.medai-grade/queue every {every:g} s; "
+          f"hidden tests in feedback: {options.hidden_tests}", flush=True)
+    watch(course_dir=lay.course_dir, make_target=_target_factory(args), options=options,
+          inbound=None if args.no_exchange else inbound, every=every, rounds=args.rounds,
+          log=lambda line: print(line, flush=True))
+    return 0
+
+
+def _grading_options(p) -> None:
+    p.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
+                   help="submissions executing at once on this machine (default: CPU count)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask distributed cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask")
+    p.add_argument("--db", metavar="URL", help="gradebook URL, e.g. postgresql://user@host/db (default: the course's "
+                                               "nbgrader setting, $MEDAI_GRADEBOOK_URL, or <course-dir>/gradebook.db)")
+    p.add_argument("--unsafe", action="store_true",
+                   help="run student code without the sandbox (as yourself, with network): only where no sandbox "
+                        "can be built and the code is trusted")
+    p.add_argument("--memory", metavar="SIZE",
+                   help="address-space limit per process, e.g. 4G (default: course.yaml grading.memory, else 4G)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="wall-clock limit per submission (default: course.yaml grading.timeout_seconds, else 1800); "
+                        "cell timeouts are nbgrader's setting")
+    p.add_argument("--hidden-tests", choices=("always", "after-due", "never"),
+                   help="what feedback shows of hidden tests: their code, outputs and scores always, only after the "
+                        "student's deadline, or never (default: course.yaml grading.hidden_tests, else after-due)")
+    p.add_argument("--no-preload", action="store_true",
+                   help="start every kernel afresh instead of forking it from a preloaded one")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(sub, common) -> None:
+    p = add_command(
+        sub, common, "grade", func=_grade,
+        help="autograde an assignment: parallel, sandboxed, resumable, with nbgrader's own scores",
+        example="medai grade c02-diagnostic-metrics --workers 4\n"
+                "  medai grade ps1 --course-dir ~/course --student alice --force\n"
+                "  medai grade c02-diagnostic-metrics --executor dask --scheduler tcp://10.0.0.5:8786 "
+                "--db postgresql://grader@db/medai",
+        description="Collects submissions, restores locked cells with nbgrader's sanitizing preprocessors, runs "
+                    "each submission in a sandbox (own account, no network, rlimits, wall-clock limit), writes "
+                    "scores into nbgrader's gradebook from one writer process and generates feedback. Works on any "
+                    "nbgrader course directory. Run again after an interruption: finished submissions are kept. "
+                    "Exit status 0: all graded cleanly; 1: something needs attention (failed, timed out, invalid, "
+                    "tampered); 2: a usage or setup error.")
+    p.add_argument("assignment", help="the assignment id (nbgrader's name)")
+    p.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
+    _grading_options(p)
+    p.add_argument("--force", action="store_true", help="grade again even submissions unchanged since the last run")
+    p.add_argument("--no-feedback", action="store_true", help="do not generate feedback")
+    p.add_argument("--no-collect", action="store_true", help="do not collect from the exchange first")
+
+    p = add_command(
+        sub, common, "grade-enqueue", func=_enqueue,
+        help="queue a student's submission for grading on submit (what the hub feeds)",
+        example="medai grade-enqueue c02-diagnostic-metrics --student med01",
+        description="Adds a request to the course directory's grading queue; `medai grade-watch` grades it, "
+                    "generates feedback and returns it to the student.")
+    p.add_argument("assignment", help="the assignment id")
+    p.add_argument("--student", action="append", required=True, metavar="ID", help="the student (repeatable)")
+
+    p = add_command(
+        sub, common, "grade-watch", func=_watch,
+        help="grade on submit: watch the exchange and the queue, grade new submissions, return feedback",
+        example="medai grade-watch --every 10 --hidden-tests after-due",
+        description="A service: every few seconds it queues new submissions found in the exchange's inbound "
+                    "folder, takes the queue, grades per assignment with the same sandboxed pipeline as "
+                    "`medai grade`, and returns each student's feedback through the exchange. Hidden-test "
+                    "results are withheld from that feedback until the student's deadline unless told otherwise.")
+    _grading_options(p)
+    p.add_argument("--every", type=float, metavar="SECONDS",
+                   help="seconds between rounds (default: course.yaml grading.poll_seconds, else 10)")
+    p.add_argument("--rounds", type=int, default=0, help="stop after N rounds (default: run until stopped)")
+    p.add_argument("--no-exchange", action="store_true", help="only the queue; do not scan the exchange's inbound")

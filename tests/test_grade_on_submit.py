@@ -1,0 +1,112 @@
+"""Grade on submit: a submission that reaches the exchange is queued, collected, graded in the sandbox and its
+feedback returned to the student at once; hidden-test results stay out of that feedback until the deadline,
+and the first run after the deadline shows them. The queue survives a service that dies."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from medai.grader.context import GradeOptions
+from medai.grader.on_submit import SubmitQueue, discover, drain, watch
+from medai.grader.pipeline import grade
+from medai.grader.results import Status
+from medai.grader.target import load_target
+from medai.grader.visibility import hidden_now
+from tests.grade_support import SandboxAccounts, make_course
+from tests.test_grade_sandbox import source_notebook
+
+ROOT = os.geteuid() == 0
+NOW = dt.datetime(2026, 9, 10, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_hidden_test_policy():
+    due = NOW + dt.timedelta(days=1)
+    assert hidden_now("after-due", due, NOW) and not hidden_now("after-due", due, NOW + dt.timedelta(days=2))
+    assert not hidden_now("after-due", None, NOW)  # no due date known: nothing to wait for
+    assert not hidden_now("always", due, NOW) and hidden_now("never", due, NOW + dt.timedelta(days=9))
+    with pytest.raises(ValueError):
+        hidden_now("sometimes", due, NOW)
+
+
+def test_queue_claims_once_and_takes_back_what_a_dead_service_claimed(tmp_path):
+    queue = SubmitQueue(tmp_path)
+    queue.put("hw", "ann")
+    queue.put("hw", "bob")
+    first = queue.claim()
+    assert [r.student for _, r in first] == ["ann", "bob"] and queue.claim() == []
+    assert SubmitQueue(tmp_path).requeue_claimed() == 2  # the service died holding them
+    again = queue.claim()
+    assert [r.student for _, r in again] == ["ann", "bob"]
+    queue.done([p for p, _ in again])
+    assert queue.pending() == [] and list(queue.claimed.iterdir()) == []
+
+
+def inbound_submission(exchange: Path, student: str, nb, when: str) -> None:
+    folder = exchange / "peer" / "inbound" / f"{student}+hw+{when}+abc{student}"
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "hw.ipynb")
+    (folder / "timestamp.txt").write_text(when)
+    (folder / "submission_secret.txt").write_text(f"secret-of-{student}")  # as nbgrader submit writes it
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    if not ROOT:
+        yield None
+        return
+    accounts = SandboxAccounts(2)
+    yield accounts
+    accounts.remove()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
+def test_submission_is_graded_and_feedback_returned_with_hidden_tests_withheld_until_due(tmp_path, accounts):
+    from nbgrader.api import Gradebook
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o1777)
+    course = make_course(tmp_path / "course", {"hw": {"hw.ipynb": source_notebook()}},
+                         extra_config=f"c.Exchange.root = {str(exchange)!r}\n")
+    future = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(days=7)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "peer") as gb:
+        gb.update_or_create_assignment("hw", duedate=future)
+    inbound_submission(exchange, "ann", source_notebook(), "2026-09-20 10:00:00.000000 UTC")
+
+    options = GradeOptions(workers=1, unsafe=not ROOT, progress=False,
+                           sandbox_prefix=accounts.prefix if accounts else "medai-sandbox")
+    make_target = lambda a: load_target(course_dir=course, assignment=a, course=None)  # noqa: E731
+    lines = []
+    watch(course_dir=course, make_target=make_target, options=options, inbound=exchange / "peer" / "inbound",
+          every=0, rounds=1, log=lines.append)
+    result = load_state(course, "ann")
+    assert result["status"] == "graded" and result["feedback_hidden_tests"] is True, lines
+    html = (course / "feedback" / "ann" / "hw" / "hw.html").read_text()
+    assert "hidden-test-text" not in html and "shown after the due date" in html
+    returned = list((exchange / "peer" / "feedback").glob("*.html"))
+    assert len(returned) == 1 and "hidden-test-text" not in returned[0].read_text()
+    assert discover(SubmitQueue(course), exchange / "peer" / "inbound") == 0  # seen: not queued twice
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "peer") as gb:  # the deadline passes
+        gb.update_or_create_assignment("hw", duedate=future - dt.timedelta(days=30))
+    summary = grade(target=make_target("hw"), options=options)
+    assert summary.skipped == ["ann"]  # not graded again, but its feedback now shows everything
+    assert "hidden-test-text" in (course / "feedback" / "ann" / "hw" / "hw.html").read_text()
+    assert load_state(course, "ann")["feedback_hidden_tests"] is False
+
+    SubmitQueue(course).put("hw", "nobody")  # queued by the hub, but no submission arrived
+    (summary,) = drain(course_dir=course, make_target=make_target, options=options, log=lines.append)
+    assert summary.results == [] and any("no submission (yet) from: nobody" in n for n in summary.notes)
+    assert SubmitQueue(course).pending() == []
+
+
+def load_state(course: Path, student: str) -> dict:
+    import json
+
+    return json.loads((course / ".medai-grade" / "hw" / f"{student}.json").read_text())
