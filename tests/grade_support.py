@@ -176,6 +176,20 @@ class SandboxAccounts:
         remove_accounts(self.names)
 
 
+def module_accounts():
+    """A module-scoped fixture's body: two slot accounts of the module's own when root (removed at the end);
+    None otherwise (the tests then grade --unsafe). Use as
+    `accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)`."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    accounts = SandboxAccounts(2)
+    try:
+        yield accounts
+    finally:
+        accounts.remove()
+
+
 def free_port() -> int:
     import socket
 

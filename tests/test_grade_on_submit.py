@@ -16,7 +16,7 @@ from medai.grader.pipeline import grade
 from medai.grader.results import Status
 from medai.grader.target import load_target
 from medai.grader.visibility import hidden_now
-from tests.grade_support import SandboxAccounts, make_course
+from tests.grade_support import make_course, module_accounts
 from tests.test_grade_sandbox import source_notebook
 
 ROOT = os.geteuid() == 0
@@ -53,14 +53,7 @@ def inbound_submission(exchange: Path, student: str, nb, when: str) -> None:
     (folder / "submission_secret.txt").write_text(f"secret-of-{student}")  # as nbgrader submit writes it
 
 
-@pytest.fixture(scope="module")
-def accounts():
-    if not ROOT:
-        yield None
-        return
-    accounts = SandboxAccounts(2)
-    yield accounts
-    accounts.remove()
+accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 @pytest.mark.slow

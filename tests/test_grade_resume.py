@@ -17,7 +17,7 @@ from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.results import Status
 from medai.grader.target import load_target
-from tests.grade_support import SandboxAccounts, make_course, released, results_json, submit
+from tests.grade_support import make_course, module_accounts, released, results_json, submit
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 MEDAI = str(Path(sys.executable).with_name("medai"))
@@ -41,14 +41,7 @@ def source_notebook(seconds: float) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.fixture(scope="module")
-def accounts():
-    if not ROOT:
-        yield None
-        return
-    accounts = SandboxAccounts(2)
-    yield accounts
-    accounts.remove()
+accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 def course(root: Path, seconds: float) -> Path:
