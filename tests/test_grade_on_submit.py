@@ -13,7 +13,6 @@ import pytest
 from medai.grader.context import GradeOptions
 from medai.grader.on_submit import SubmitQueue, discover, drain, watch
 from medai.grader.pipeline import grade
-from medai.grader.results import Status
 from medai.grader.target import load_target
 from medai.grader.visibility import hidden_now
 from tests.grade_support import make_course, module_accounts

@@ -9,7 +9,6 @@ nbgrader's documented ps1, and the course's c02-diagnostic-metrics (solution, bl
 """
 from __future__ import annotations
 
-import os
 import shutil
 
 import nbformat
@@ -23,7 +22,6 @@ from tests.grade_support import (C02, PEER_FILES, PS1, gradebook_scores, make_co
                                  released, stock_autograde, submit)
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
-ROOT = os.geteuid() == 0
 
 
 accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)

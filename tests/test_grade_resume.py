@@ -21,7 +21,6 @@ from tests.grade_support import make_course, module_accounts, released, results_
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 MEDAI = str(Path(sys.executable).with_name("medai"))
-ROOT = os.geteuid() == 0
 STUDENTS = [f"s{i:02d}" for i in range(8)]
 
 
