@@ -255,7 +255,8 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
                 f"{bin_dir}/medai", "grade-watch", "--quiet", f"--workers={s.grade_workers}",
                 f"--course={s.course_file}", f"--course-dir={course_dir}",
             ],
-            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "environment": {**{k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+                            "MEDAI_SANDBOX_PREFIX": s.sandbox_prefix},
             "cwd": course_dir,
         })
 

@@ -60,6 +60,7 @@ class HubSettings:
     # grade on submit (`medai grade-watch` as a hub service): None follows course.yaml's grading.on_submit
     grade_on_submit: bool | None = None
     grade_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
+    sandbox_prefix: str = "medai-sandbox"  # the grading sandbox's accounts: <prefix>-0, -1, ...
     formgrader_port: int = 0  # 0: hub port + 10
     debug: bool = False
 
@@ -84,6 +85,7 @@ class HubSettings:
             cull_timeout=int(_env("MEDAI_CULL_TIMEOUT", "3600")),
             release_every=int(_env("MEDAI_RELEASE_EVERY", "300")),
             grade_on_submit={"1": True, "0": False}.get(_env("MEDAI_GRADE_ON_SUBMIT", "")),
+            sandbox_prefix=_env("MEDAI_SANDBOX_PREFIX", "medai-sandbox"),
             grade_workers=int(_env("MEDAI_GRADE_WORKERS", str(max(1, (os.cpu_count() or 2) // 2)))),
             debug=_env("MEDAI_DEBUG", "0") == "1",
         )

@@ -146,6 +146,7 @@ def test_grade_on_submit_follows_the_course_policy_and_the_environment(course, r
     watch = service()
     assert watch["command"][1:3] == ["grade-watch", "--quiet"] and "user" not in watch  # root: it builds the sandbox
     assert f"--course-dir={layout.course_dir}" in watch["command"]
+    assert service(sandbox_prefix="medai-sbxt")["environment"]["MEDAI_SANDBOX_PREFIX"] == "medai-sbxt"
     assert service(grade_on_submit=False) is None
     assert service(single_account=True) is None  # no root, no sandbox: never grade student code there
     off = course.model_copy(update={"grading": course.grading.model_copy(update={"on_submit": False})})
