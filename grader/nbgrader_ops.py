@@ -35,7 +35,7 @@ class OpResult:
         return f"{self.assignment}: {self.action}" + (f" ({self.detail})" if self.detail else "")
 
 
-def _api(course: Course, layout: Layout):
+def _api(course: Course, layout: Layout, *, withhold_hidden_tests: bool = False):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -43,6 +43,10 @@ def _api(course: Course, layout: Layout):
     config = Config()
     for (cls, trait), value in nbgrader_settings(course, layout, role="grader").items():
         config[cls][trait] = value
+    if withhold_hidden_tests:
+        from medai.grader.visibility import hide_hidden_tests
+
+        hide_hidden_tests(config)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 
@@ -126,20 +130,50 @@ def _collect(course: Course, layout: Layout, assignment_id: str) -> OpResult:
 
 def collect(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:
     """Copy students' submissions from the exchange into the course's submitted/ folder (newest wins)."""
-    return run_as_owner_of(layout.course_dir, _collect, course, layout, assignment_id)
+    with _grading_lock(layout):
+        return run_as_owner_of(layout.course_dir, _collect, course, layout, assignment_id)
 
 
 def _feedback(course: Course, layout: Layout, assignment_id: str) -> OpResult:
     _known(course, assignment_id)
     api = _api(course, layout)
-    graded = api.get_autograded_students(assignment_id)
+    graded = sorted(api.get_autograded_students(assignment_id))
     if not graded:
         return OpResult(assignment_id, "no feedback", "nothing graded yet")
-    _check(api.generate_feedback(assignment_id), f"generating feedback for {assignment_id}")
+    withheld = students_before_deadline(course, assignment_id, graded)
+    if not withheld:
+        _check(api.generate_feedback(assignment_id), f"generating feedback for {assignment_id}")
+    else:  # course.yaml's grading.hidden_tests: per student, by their own deadline
+        hiding = _api(course, layout, withhold_hidden_tests=True)
+        for student in graded:
+            _check((hiding if student in withheld else api).generate_feedback(assignment_id, student),
+                   f"generating feedback for {assignment_id} ({student})")
     _check(api.release_feedback(assignment_id), f"returning feedback for {assignment_id}")
-    return OpResult(assignment_id, "feedback returned", f"{len(graded)} student(s)")
+    note = f"; hidden tests withheld for {len(withheld)} until their deadline" if withheld else ""
+    return OpResult(assignment_id, "feedback returned", f"{len(graded)} student(s){note}")
+
+
+def students_before_deadline(course: Course, assignment_id: str, students: list[str]) -> set[str]:
+    """The students whose feedback must withhold hidden tests now, by course.yaml's grading.hidden_tests."""
+    from medai.course.late import deadline_for
+    from medai.grader.visibility import hidden_now
+
+    policy = course.grading.hidden_tests
+    return {s for s in students
+            if hidden_now(policy, deadline_for(course, assignment_id=assignment_id, student=s))}
 
 
 def feedback(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:
-    """Generate feedback for every graded submission and return it to the students through the exchange."""
-    return run_as_owner_of(layout.course_dir, _feedback, course, layout, assignment_id)
+    """Generate feedback for every graded submission and return it to the students through the exchange; hidden
+    tests are shown or withheld per student by course.yaml's grading policy, as `medai grade` does."""
+    with _grading_lock(layout):
+        return run_as_owner_of(layout.course_dir, _feedback, course, layout, assignment_id)
+
+
+def _grading_lock(layout: Layout):
+    """Collecting and feedback write where `medai grade` (and grade on submit) write: one at a time."""
+    import sys
+
+    from medai.grader.state import course_lock
+
+    return course_lock(layout.course_dir, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))

@@ -122,6 +122,10 @@ def course_lock(course_dir: Path, *, on_wait=None):
 
     from medai.privileges import run_as_owner_of
 
+    from medai.errors import UserError
+
+    if not Path(course_dir).is_dir():
+        raise UserError(f"course directory {course_dir} does not exist")
     path = Path(course_dir) / STATE_DIR / "lock"
     if not path.exists():
         run_as_owner_of(course_dir, _make_lock_file, path)  # the course's owner owns its state, even under root

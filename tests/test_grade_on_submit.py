@@ -31,6 +31,24 @@ def test_hidden_test_policy():
         hidden_now("sometimes", due, NOW)
 
 
+def test_medai_feedback_withholds_hidden_tests_by_each_students_own_deadline():
+    from medai.course import load_course
+    from medai.course.model import Extension
+    from medai.grader.nbgrader_ops import students_before_deadline
+    from tests.conftest import COURSE_YAML
+
+    course = load_course(COURSE_YAML)  # a fresh copy: its dates and extensions are changed below
+    far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    course.assignment("c02-diagnostic-metrics").due = far  # not due yet: everyone's hidden tests are withheld
+    assert students_before_deadline(course, "c02-diagnostic-metrics", ["ann", "bob"]) == {"ann", "bob"}
+    course.assignment("c02-diagnostic-metrics").due = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)  # past
+    course.late_policy.extensions.append(Extension(student="bob", assignment="c02-diagnostic-metrics", until=far,
+                                                   reason="medical certificate"))
+    assert students_before_deadline(course, "c02-diagnostic-metrics", ["ann", "bob"]) == {"bob"}
+    course.grading.hidden_tests = "always"
+    assert students_before_deadline(course, "c02-diagnostic-metrics", ["ann", "bob"]) == set()
+
+
 def test_queue_claims_once_and_takes_back_what_a_dead_service_claimed(tmp_path):
     queue = SubmitQueue(tmp_path)
     queue.put("hw", "ann")
