@@ -55,7 +55,8 @@ def apply_auth(c, s: HubSettings, roster: Roster) -> None:
     c.Authenticator.admin_users = set()
     if s.auth == "firstuse":
         # each roster user chooses a password at their first login; names outside the roster are refused
-        c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
+        # (FirstUseAuthenticator's rules and password file; bcrypt off the hub's event loop, see medai.hub.auth)
+        c.JupyterHub.authenticator_class = "medai.hub.auth.ThreadedFirstUseAuthenticator"
         c.FirstUseAuthenticator.create_users = False
         c.FirstUseAuthenticator.min_password_length = 8
         c.FirstUseAuthenticator.dbm_path = str(s.layout.hub_dir / "passwords.dbm")

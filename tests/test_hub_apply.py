@@ -50,7 +50,7 @@ def test_only_roster_users_may_log_in_and_nobody_is_admin(course, roster, layout
 
 
 @pytest.mark.parametrize("auth, cls", [
-    ("firstuse", "firstuseauthenticator.FirstUseAuthenticator"),
+    ("firstuse", "medai.hub.auth.ThreadedFirstUseAuthenticator"),
     ("shared-password", "shared-password"),
     ("oauth", "generic-oauth"),
     ("lti13", "ltiauthenticator.lti13.auth.LTI13Authenticator"),
