@@ -130,6 +130,16 @@ def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) ->
             "scopes": ["admin:users", "admin:groups", "list:users", "list:groups", "read:users", "read:groups"],
         },
     ]
+    c.JupyterHub.default_url = landing_page
+
+
+def landing_page(handler) -> str:
+    """Where a user lands after logging in: staff (who get no server) on the progress page; everyone else where
+    JupyterHub sends them ("" keeps its default: their own server)."""
+    user = handler.current_user
+    if user is not None and STAFF in {g.name for g in user.groups}:
+        return f"{handler.base_url}services/{PROGRESS_SERVICE}/"
+    return ""
 
 
 def role_of(group_names: set[str]) -> str:
@@ -257,6 +267,8 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
                 f"--course={s.course_file}", f"--course-dir={course_dir}",
             ],
             "environment": {**{k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+                            # useradd (sandbox accounts are created on first use) lives in /usr/sbin
+                            "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                             "MEDAI_SANDBOX_PREFIX": s.sandbox_prefix},
             "cwd": course_dir,
         })

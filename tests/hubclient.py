@@ -2,9 +2,12 @@
 users' servers with the X-XSRFToken header that POSTs need."""
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 
@@ -36,16 +39,63 @@ class HubUser:
         return r.status_code == 200
 
     def spawn(self, timeout: float = 120.0) -> requests.Response:
-        """Start the user's server the way the browser does, and wait until it answers."""
-        self.s.get(f"{self.base}/hub/spawn", timeout=60)
+        """Start the user's server the way the browser does: /hub/spawn, then the spawn-pending page's progress
+        event stream until it says ready, then the server's own URL, which completes the OAuth handshake with
+        the server (its own cookie). Returns the JupyterLab page."""
+        page = self.s.get(f"{self.base}/hub/spawn", timeout=60)
+        if self._is_lab(page):  # started within the hub's slow_spawn_timeout: redirected straight there
+            return page
+        progress = re.search(r'new EventSource\("([^"]+)"\)', page.text)
+        if progress:
+            self.follow_progress(html.unescape(progress.group(1)), timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            # following the redirects completes the OAuth handshake with the server (its own cookie)
             r = self.s.get(f"{self.base}/user/{self.name}/lab", timeout=60)
-            if r.status_code == 200 and r.url.rstrip("/").endswith(f"/user/{self.name}/lab"):
+            if self._is_lab(r):
                 return r
             time.sleep(0.5)
         raise TimeoutError(f"{self.name}'s server did not start within {timeout} s")
+
+    def _is_lab(self, r: requests.Response) -> bool:
+        return r.status_code == 200 and r.url.rstrip("/").endswith(f"/user/{self.name}/lab")
+
+    def follow_progress(self, url: str, timeout: float) -> dict:
+        """Read the hub's spawn progress events (server-sent events, as the browser's EventSource does) until
+        the one that says ready; raise on a failed spawn. Returns the last event."""
+        deadline = time.monotonic() + timeout
+        with self.s.get(urljoin(self.base + "/", url), stream=True, timeout=(30, timeout),
+                        headers={"Accept": "text/event-stream", "Sec-Fetch-Mode": "cors"}) as r:
+            if r.status_code != 200:
+                raise RuntimeError(f"progress stream: HTTP {r.status_code} {r.text[:200]}")
+            for line in r.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    if event.get("failed"):
+                        raise RuntimeError(f"spawn failed: {event.get('message')}")
+                    if event.get("ready"):
+                        return event
+                if time.monotonic() > deadline:
+                    break
+        raise TimeoutError(f"{self.name}'s server was not ready within {timeout} s")
+
+    def api(self, method: str, path: str, **kw) -> requests.Response:
+        """Call the hub's REST API with the login cookie, as the hub's own pages do (X-XSRFToken, fetch mode)."""
+        headers = {"X-XSRFToken": self.xsrf("/hub/"), "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin",
+                   **kw.pop("headers", {})}
+        return self.s.request(method, f"{self.base}/hub/api{path}", headers=headers, timeout=60, **kw)
+
+    def stop_server(self, timeout: float = 120.0) -> None:
+        """Stop the user's own server (the hub home page's "Stop My Server") and wait until the hub says so."""
+        r = self.api("DELETE", f"/users/{self.name}/server")
+        if r.status_code not in (202, 204):
+            raise RuntimeError(f"stop: HTTP {r.status_code} {r.text[:200]}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            me = self.api("GET", f"/users/{self.name}")
+            if me.status_code == 200 and not me.json().get("servers"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{self.name}'s server did not stop within {timeout} s")
 
     def server(self, method: str, path: str, **kw) -> requests.Response:
         """Call the user's own server (or, for the access tests, another URL under /user/)."""

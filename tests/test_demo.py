@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import COURSE_YAML, DEMO_ROSTER
 from tests.hubclient import HubUser, processes_for_root
-from tests.test_hub_live import MEDAI, free_base_port
+from tests.deployment import MEDAI, free_base_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (Unix accounts)")]
 

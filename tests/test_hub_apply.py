@@ -146,6 +146,7 @@ def test_grade_on_submit_follows_the_course_policy_and_the_environment(course, r
     watch = service()
     assert watch["command"][1:3] == ["grade-watch", "--quiet"] and "user" not in watch  # root: it builds the sandbox
     assert f"--course-dir={layout.course_dir}" in watch["command"]
+    assert "/usr/sbin" in watch["environment"]["PATH"].split(":")  # useradd: sandbox accounts made on first use
     assert service(sandbox_prefix="medai-sbxt")["environment"]["MEDAI_SANDBOX_PREFIX"] == "medai-sbxt"
     assert service(grade_on_submit=False) is None
     assert service(single_account=True) is None  # no root, no sandbox: never grade student code there
@@ -153,6 +154,18 @@ def test_grade_on_submit_follows_the_course_policy_and_the_environment(course, r
     assert GRADE_ON_SUBMIT_SERVICE not in {s["name"] for s in applied(off, roster, layout).JupyterHub.services}
     assert {s["name"] for s in applied(off, roster, layout, grade_on_submit=True).JupyterHub.services} >= {
         GRADE_ON_SUBMIT_SERVICE}
+
+
+def test_staff_land_on_the_progress_page_and_everyone_else_on_their_server(course, roster, layout):
+    landing = applied(course, roster, layout).JupyterHub.default_url
+
+    def handler(groups):
+        user = SimpleNamespace(groups=[SimpleNamespace(name=g) for g in groups])
+        return SimpleNamespace(current_user=user, base_url="/")
+
+    assert landing(handler(["staff"])) == "/services/progress/"
+    assert landing(handler(["students", "medicine"])) == "" and landing(handler(["instructors"])) == ""
+    assert landing(SimpleNamespace(current_user=None, base_url="/")) == ""
 
 
 def test_students_see_only_the_assignment_list(course):

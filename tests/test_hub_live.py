@@ -5,135 +5,23 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import secrets
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import COURSE_YAML
-from tests.hubclient import HubUser, processes_for_root
+from tests.deployment import PASSWORD, Deployment, logged_in
+from tests.hubclient import HubUser
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="spawning servers as users' own Unix accounts needs root"),
 ]
 
-MEDAI = str(Path(sys.executable).with_name("medai"))
 COURSE_ID = "medai101"
 ASSIGNMENT = "c02-diagnostic-metrics"
-PASSWORD = "correct horse battery"
-
-
-def free_base_port() -> int:
-    """A port p with p, p+1, p+2, p+10 and p+11 free (hub, hub API, proxy API, formgrader, progress page)."""
-    for _ in range(200):
-        base = 20000 + secrets.randbelow(30000)
-        ok = True
-        for port in (base, base + 1, base + 2, base + 10, base + 11):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
-
-
-class Deployment:
-    """One data root, its roster of throw-away accounts, and the `medai up` process serving it."""
-
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="medai-hub-", dir="/tmp"))
-        self.root.chmod(0o755)  # users' servers must traverse it to reach their homes
-        tag = secrets.token_hex(2)
-        self.ids = {k: f"t{tag}{k}" for k in ("med1", "med2", "eng1", "prof", "staff")}
-        self.port = free_base_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "MEDAI_ROOT": str(self.root), "MEDAI_COURSE": str(COURSE_YAML),
-                    "MEDAI_RELEASE_EVERY": "3600"}
-        self.proc: subprocess.Popen | None = None
-        self.log = self.root / "up.log"
-
-    def roster_csv(self, *, without: tuple[str, ...] = ()) -> Path:
-        i = self.ids
-        rows = [
-            (i["med1"], "김민준", "student", "medicine", "2026"),
-            (i["med2"], "이서연", "student", "medicine", "2026"),
-            (i["eng1"], "최하은", "student", "engineering", "2026"),
-            (i["prof"], "윤지원", "instructor", "", ""),
-            (i["staff"], "한수민", "staff", "", ""),
-        ]
-        path = self.root / f"roster-{len(without)}.csv"
-        lines = ["id,name,email,role,track,cohort"] + [
-            f"{uid},{name},{uid}@medai.example.ac.kr,{role},{track},{cohort}"
-            for uid, name, role, track, cohort in rows if uid not in without]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
-
-    def medai(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([MEDAI, *args], env=self.env, capture_output=True, text=True, timeout=300)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"medai {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def start(self) -> None:
-        out = open(self.log, "a")
-        seen = self.log.stat().st_size  # bytes: compare bytes
-        self.proc = subprocess.Popen([MEDAI, "up", "--port", str(self.port)], env=self.env,
-                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"medai up exited:\n{self.log.read_text()}"
-            if b"Ctrl-C stops the hub" in self.log.read_bytes()[seen:]:
-                return
-            time.sleep(0.5)
-        raise TimeoutError(f"hub did not come up:\n{self.log.read_text()}")
-
-    def pids(self) -> set[int]:
-        """Processes this deployment started: the hub, the proxy, services and users' servers."""
-        uids = set()
-        for name in self.ids.values():
-            try:
-                uids.add(pwd.getpwnam(name).pw_uid)
-            except KeyError:
-                pass
-        return processes_for_root(self.root, uids)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-
-    def cleanup(self) -> None:
-        self.stop()
-        for pid in self.pids():  # anything of ours that outlived the hub: end it, by PID
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for uid in self.ids.values():
-            subprocess.run(["userdel", uid], capture_output=True)
-            for group in Path("/sys/fs/cgroup").glob(f"*/**/medai/{uid}"):
-                try:
-                    group.rmdir()
-                except OSError:
-                    pass
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +34,6 @@ def hub():
         yield d
     finally:
         d.cleanup()
-
-
-def logged_in(hub: Deployment, key: str) -> HubUser:
-    user = HubUser(hub.url, hub.ids[key])
-    r = user.login(PASSWORD)
-    assert r.status_code == 302, (r.status_code, r.text[:500])
-    assert user.logged_in
-    return user
 
 
 def test_released_assignment_is_in_the_exchange_for_students(hub):
@@ -210,23 +90,26 @@ def test_student_submission_is_private(hub):
     assert "1 submission(s)" in collected
 
 
-def test_graded_feedback_goes_back_to_the_student(hub):
+def test_grade_on_submit_returns_feedback_to_the_student(hub):
+    """The hub's grade-on-submit service collects the submission, grades it in the sandbox and returns the
+    feedback by itself; the student fetches it; the instructor's `medai feedback` then returns it again."""
     student = logged_in(hub, "med1")
     student.spawn()
-    assert "no feedback (nothing graded yet)" in hub.medai("feedback", ASSIGNMENT).stdout
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-           "JUPYTER_CONFIG_PATH": str(hub.root / "etc" / "grader"), "HOME": str(hub.root / "course")}
-    graded = subprocess.run(["runuser", "-u", "medai-grader", "--", "env", *[f"{k}={v}" for k, v in env.items()],
-                             "nbgrader", "autograde", ASSIGNMENT],
-                            cwd=hub.root / "course", capture_output=True, text=True, timeout=300)
-    assert graded.returncode == 0, graded.stderr[-2000:]
-    assert "feedback returned (1 student(s))" in hub.medai("feedback", ASSIGNMENT).stdout
-    assert "feedback returned (1 student(s))" in hub.medai("feedback", ASSIGNMENT).stdout  # idempotent
-    r = student.server("POST", f"/user/{student.name}/assignments/fetch_feedback",
-                       data={"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
-    assert r.status_code == 200 and r.json()["success"], r.text
-    html = list((hub.root / "home" / student.name / ASSIGNMENT / "feedback").rglob("*.html"))
+    feedback = hub.root / "home" / student.name / ASSIGNMENT / "feedback"
+    deadline = time.monotonic() + 300
+    while not list(feedback.rglob("*.html")):
+        assert time.monotonic() < deadline, "no feedback from grade on submit:\n" + hub.log.read_text()[-3000:]
+        time.sleep(3)
+        r = student.server("POST", f"/user/{student.name}/assignments/fetch_feedback",
+                           data={"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
+        assert r.status_code == 200, r.text
+    html = list(feedback.rglob("*.html"))
     assert html and "diagnostic-metrics" in html[0].name
+    state = json.loads((hub.root / "course" / ".medai-grade" / ASSIGNMENT / f"{student.name}.json").read_text())
+    assert state["status"] == "graded" and state["recorded"] and state["feedback"], state
+    assert "feedback returned (1 student(s))" in hub.medai("feedback", ASSIGNMENT).stdout  # waits for the lock
+    sandbox = [p.pw_name for p in pwd.getpwall() if p.pw_name.startswith(hub.sandbox_prefix + "-")]
+    assert sandbox  # graded as the deployment's own sandbox accounts (removed by cleanup)
 
 
 def test_users_servers_run_inside_their_memory_and_cpu_limits(hub):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
-import socket
 import time
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.test_hub_live import Deployment, logged_in
+from tests.deployment import logged_in, running
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,31 +18,10 @@ pytestmark = [
 PATH = "/services/progress/"
 
 
-def free_base_port() -> int:
-    """A port p with p, p+1, p+2, p+10 and p+11 free (hub, hub API, proxy API, formgrader, progress page)."""
-    for _ in range(200):
-        base = 20000 + secrets.randbelow(30000)
-        try:
-            for port in (base, base + 1, base + 2, base + 10, base + 11):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
-
-
 @pytest.fixture(scope="module")
 def hub():
-    d = Deployment()
-    d.port = free_base_port()
-    d.url = f"http://127.0.0.1:{d.port}"
-    try:
-        d.medai("roster", "import", str(d.roster_csv()))
-        d.start()
+    with running() as d:
         yield d
-    finally:
-        d.cleanup()
 
 
 def open_page(user, hub, path: str = PATH, timeout: float = 90):
