@@ -19,6 +19,9 @@ from pathlib import Path
 from tests.hubclient import HubUser, processes_for_root
 
 STEPS = ("login", "spawn", "fetch", "submit")  # "stop" is timed too, after the rush
+# longer than the hub's own Spawner.start_timeout (180 s): a spawn the hub gives up on is reported by the hub
+# (through the progress stream), not cut short by the client on a busy machine
+SPAWN_TIMEOUT = 300.0
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 GROUPS = ("hub", "proxy", "servers", "other", "client")
@@ -96,7 +99,7 @@ def student_flow(user: HubUser, target: Target, run: StudentRun) -> None:
             raise RuntimeError(f"{target.assignment} not listed as released: {sorted(released)}")
         nbgrader_call(user, f"{base}/fetch", form)
 
-    steps = {"login": login, "spawn": user.spawn, "fetch": fetch,
+    steps = {"login": login, "spawn": lambda: user.spawn(timeout=SPAWN_TIMEOUT), "fetch": fetch,
              "submit": lambda: nbgrader_call(user, f"{base}/submit", form)}
     for step in STEPS:
         if not timed(run, step, steps[step]):

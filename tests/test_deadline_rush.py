@@ -1,5 +1,5 @@
 """A deadline rush on a real hub, on loopback: 50 roster students (real Unix accounts) log in, start their
-servers, fetch the released assignment and submit it, 25 at a time; nobody fails, every submission reaches
+servers, fetch the released assignment and submit it, 10 at a time; nobody fails, every submission reaches
 the exchange and is collected, and every server is stopped afterwards. Latencies and the hub's CPU and memory
 are benchmarks/bench_rush.py's business: nothing here asserts a time."""
 from __future__ import annotations
@@ -16,6 +16,7 @@ from tests.rush import STEPS, Target, percentile, rush
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="spawning servers as users' own Unix accounts needs root")
 
 STUDENTS = 50
+CONCURRENCY = 10
 COURSE_ID = "medai101"
 ASSIGNMENT = "c02-diagnostic-metrics"
 
@@ -41,7 +42,9 @@ def test_a_student_who_cannot_get_in_is_a_failure_with_its_reason(tmp_path):
 def test_fifty_students_rush_to_submit_and_nobody_fails(hub):
     names = [hub.ids[k] for k in hub.extra]
     uids = {pwd.getpwnam(name).pw_uid for name in names}
-    result = rush(target=Target(hub.url, hub.root, COURSE_ID, ASSIGNMENT, PASSWORD), students=names, uids=uids)
+    # 10 at a time: CI runs another test module on the same two cores; the benchmark rushes 25 or 50 at once
+    result = rush(target=Target(hub.url, hub.root, COURSE_ID, ASSIGNMENT, PASSWORD), students=names, uids=uids,
+                  concurrency=CONCURRENCY)
 
     assert result.failures == []
     for step in (*STEPS, "stop"):
