@@ -31,15 +31,18 @@ class Layout:
 
     root: Path
     course_dir_override: Path | None = None
+    gradebook_override: str | None = None  # a database URL, e.g. postgresql://grader@db/medai101
 
     @classmethod
     def from_env(cls, *, root: str | Path | None = None, course_dir: str | Path | None = None) -> "Layout":
         """The layout for `root` (default: :func:`default_root`); `course_dir` or $MEDAI_COURSE_DIR overrides
-        where the nbgrader course directory is."""
+        where the nbgrader course directory is; $MEDAI_GRADEBOOK_URL where the gradebook is (default: SQLite in
+        the course directory)."""
         course_dir = course_dir or os.environ.get("MEDAI_COURSE_DIR") or None
         return cls(
             root=Path(root).resolve() if root else default_root(),
             course_dir_override=Path(course_dir).resolve() if course_dir else None,
+            gradebook_override=os.environ.get("MEDAI_GRADEBOOK_URL") or None,
         )
 
     @property
@@ -72,7 +75,7 @@ class Layout:
 
     @property
     def gradebook_url(self) -> str:
-        return f"sqlite:///{self.course_dir / 'gradebook.db'}"
+        return self.gradebook_override or f"sqlite:///{self.course_dir / 'gradebook.db'}"
 
     def role_config_dir(self, role: str) -> Path:
         """Jupyter config dir (JUPYTER_CONFIG_PATH) for servers of one role: student, instructor or grader."""

@@ -205,6 +205,8 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
         "MEDAI_COURSE_DIR": course_dir,
         "MEDAI_COURSE": str(s.course_file),
     }
+    if s.layout.gradebook_override:  # a database server instead of SQLite in the course directory
+        grader_env["MEDAI_GRADEBOOK_URL"] = s.layout.gradebook_override
     run_as = {} if s.single_account else {"user": GRADER_ACCOUNT}
     c.JupyterHub.services = [
         {

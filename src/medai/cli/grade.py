@@ -56,7 +56,7 @@ def _grade(args) -> int:
     lay = layout(args)
     course = _course(args)
     target = load_target(course_dir=lay.course_dir, assignment=args.assignment, course=course, layout=lay,
-                         db_url=args.db or os.environ.get("MEDAI_GRADEBOOK_URL"))
+                         db_url=args.db or lay.gradebook_override)
     summary = grade(target=target, options=options_from(args, course))
     print("\n".join(summary.lines()))
     return summary.exit_code
@@ -67,7 +67,7 @@ def _target_factory(args):
 
     lay = layout(args)
     course = _course(args)
-    db_url = args.db or os.environ.get("MEDAI_GRADEBOOK_URL")
+    db_url = args.db or lay.gradebook_override
     return lambda assignment: load_target(course_dir=lay.course_dir, assignment=assignment, course=course,
                                           layout=lay, db_url=db_url)
 
