@@ -35,6 +35,11 @@ def default_proxy_command(prefix: Path) -> list[str]:
     return [found] if found else ["configurable-http-proxy"]
 
 
+def default_grade_workers() -> int:
+    """Grade on submit shares the machine with users' servers: half the CPUs."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """Everything the hub config needs to know, besides the course and the roster."""
@@ -59,7 +64,7 @@ class HubSettings:
     release_every: int = 300
     # grade on submit (`medai grade-watch` as a hub service): None follows course.yaml's grading.on_submit
     grade_on_submit: bool | None = None
-    grade_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
+    grade_workers: int = field(default_factory=default_grade_workers)
     sandbox_prefix: str = "medai-sandbox"  # the grading sandbox's accounts: <prefix>-0, -1, ...
     formgrader_port: int = 0  # 0: hub port + 10
     debug: bool = False
@@ -86,7 +91,7 @@ class HubSettings:
             release_every=int(_env("MEDAI_RELEASE_EVERY", "300")),
             grade_on_submit={"1": True, "0": False}.get(_env("MEDAI_GRADE_ON_SUBMIT", "")),
             sandbox_prefix=_env("MEDAI_SANDBOX_PREFIX", "medai-sandbox"),
-            grade_workers=int(_env("MEDAI_GRADE_WORKERS", str(max(1, (os.cpu_count() or 2) // 2)))),
+            grade_workers=int(_env("MEDAI_GRADE_WORKERS", str(default_grade_workers()))),
             debug=_env("MEDAI_DEBUG", "0") == "1",
         )
 

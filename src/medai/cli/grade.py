@@ -51,22 +51,18 @@ def options_from(args, course=None):
 
 def _grade(args) -> int:
     from medai.grader.pipeline import grade
-    from medai.grader.target import load_target
 
-    lay = layout(args)
-    course = _course(args)
-    target = load_target(course_dir=lay.course_dir, assignment=args.assignment, course=course, layout=lay,
-                         db_url=args.db or lay.gradebook_override)
-    summary = grade(target=target, options=options_from(args, course))
+    lay, course = layout(args), _course(args)
+    summary = grade(target=_target_factory(args, lay, course)(args.assignment), options=options_from(args, course))
     print("\n".join(summary.lines()))
     return summary.exit_code
 
 
-def _target_factory(args):
+def _target_factory(args, lay, course):
+    """assignment -> Target, for this course directory, course.yaml (or None) and gradebook (--db, else the
+    deployment's)."""
     from medai.grader.target import load_target
 
-    lay = layout(args)
-    course = _course(args)
     db_url = args.db or lay.gradebook_override
     return lambda assignment: load_target(course_dir=lay.course_dir, assignment=assignment, course=course,
                                           layout=lay, db_url=db_url)
@@ -99,7 +95,7 @@ def _watch(args) -> int:
     every = args.every or (course.grading.poll_seconds if course is not None else 10.0)
     print(f"grade-on-submit: watching {inbound} and {lay.course_dir}/.medai-grade/queue every {every:g} s; "
           f"hidden tests in feedback: {options.hidden_tests}", flush=True)
-    watch(course_dir=lay.course_dir, make_target=_target_factory(args), options=options,
+    watch(course_dir=lay.course_dir, make_target=_target_factory(args, lay, course), options=options,
           inbound=None if args.no_exchange else inbound, every=every, rounds=args.rounds,
           log=lambda line: print(line, flush=True))
     return 0
