@@ -9,6 +9,9 @@ from medai.course.layout import Layout
 from medai.course.model import Course
 
 PRIVATE_SUBMIT = "medai.hub.exchange.PrivateExchangeSubmit"
+# the graders' side of the exchange, for folders students wrote: checked, never followed (medai.grader)
+SAFE_COLLECT = "medai.grader.exchange_collect.SafeExchangeCollect"
+PRIVATE_FEEDBACK = "medai.grader.exchange_feedback.PrivateReleaseFeedback"
 
 
 def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tuple[str, str], object]:
@@ -18,6 +21,8 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
         ("CourseDirectory", "course_id"): course.course.id,
         ("Exchange", "root"): str(layout.exchange_dir),
         ("ExchangeFactory", "submit"): PRIVATE_SUBMIT,
+        ("ExchangeFactory", "collect"): SAFE_COLLECT,
+        ("ExchangeFactory", "release_feedback"): PRIVATE_FEEDBACK,
     }
     if role == "grader":
         settings.update({

@@ -30,6 +30,7 @@ class OpResult:
     assignment: str
     action: str
     detail: str = ""
+    attention: bool = False  # something a person must look at (e.g. a submission rejected from the exchange)
 
     def __str__(self) -> str:
         return f"{self.assignment}: {self.action}" + (f" ({self.detail})" if self.detail else "")
@@ -120,12 +121,16 @@ def release_due(*, course: Course, layout: Layout, now: dt.datetime | None = Non
 
 
 def _collect(course: Course, layout: Layout, assignment_id: str) -> OpResult:
+    from medai.grader.exchange_collect import collect as collect_checked
+
     _known(course, assignment_id)
     api = _api(course, layout)
-    before = set(api.get_submitted_students(assignment_id))
-    _check(api.collect(assignment_id, update=True), f"collecting {assignment_id}")
-    after = set(api.get_submitted_students(assignment_id))
-    return OpResult(assignment_id, "collected", f"{len(after)} submission(s), {len(after - before)} new")
+    report = collect_checked(coursedir=api.coursedir, config=api.config, assignment=assignment_id)
+    total = len(api.get_submitted_students(assignment_id))
+    detail = f"{total} submission(s), {len(report.collected)} new"
+    if report.rejected or any(r.backdated or r.skipped for r in report.collected):
+        detail += "\n  " + "\n  ".join(report.lines()[1:])
+    return OpResult(assignment_id, "collected", detail, attention=bool(report.rejected))
 
 
 def collect(*, course: Course, layout: Layout, assignment_id: str) -> OpResult:

@@ -78,14 +78,21 @@ class SubmitQueue:
 
 
 def inbound_submissions(inbound: Path) -> list[tuple[str, str, str]]:
-    """(student, assignment, folder name) of every submission in an exchange inbound folder."""
+    """(student, assignment, folder name) of every submission in an exchange inbound folder whose name nbgrader's
+    submit could have written; anything else (`..`, path parts, no timestamp) is left to the collector, which
+    rejects it with a reason."""
+    from medai.grader.exchange_collect import Rejection, parse_inbound_name
+
     if not inbound.is_dir():
         return []
     out = []
     for entry in sorted(inbound.iterdir()):
-        parts = entry.name.split("+")
-        if entry.is_dir() and len(parts) >= 3:
-            out.append((parts[0], parts[1], entry.name))
+        try:
+            parsed = parse_inbound_name(entry.name)
+        except Rejection:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            out.append((parsed.student, parsed.assignment, entry.name))
     return out
 
 

@@ -123,19 +123,24 @@ def submitted_students(target: Target) -> list[str]:
     return sorted(p.parent.name for p in pattern.parent.parent.glob(f"*/{pattern.name}") if p.is_dir())
 
 
-def _collect(target: Target) -> str | None:
-    from nbgrader.apps import NbGraderAPI
+def _collect(target: Target, summary: Summary) -> None:
+    """Collect from the exchange, untrusted folders checked (medai.grader.exchange_collect); a folder rejected for
+    the first time needs a person (the run's exit status says so), one reported before is only counted."""
+    from medai.grader import exchange_collect
 
     inbound = exchange_root(target) / target.course_id / "inbound"
     if not inbound.is_dir():
-        return None
-    api = NbGraderAPI(coursedir=target.coursedir(), config=target.config)
-    before = set(api.get_submitted_students(target.assignment))
-    result = api.collect(target.assignment, update=True)
-    if not result.get("success"):
-        return f"collecting from {inbound} failed: {(result.get('error') or result.get('log') or '').strip()[-300:]}"
-    after = set(api.get_submitted_students(target.assignment))
-    return f"collected from the exchange: {len(after - before)} new submission(s)"
+        return
+    report = exchange_collect.collect(coursedir=target.coursedir(), config=target.config,
+                                      assignment=target.assignment)
+    seen = GradeState(target.course_dir, target.assignment).rejected_before(report.rejected)
+    summary.rejected = [r for r in report.rejected if r[0] not in seen]
+    lines = report.lines()
+    summary.notes.append(lines[0])
+    summary.notes.extend(line for line in lines[1:] if not line.startswith("rejected "))
+    if len(report.rejected) > len(summary.rejected):
+        summary.notes.append(f"{len(report.rejected) - len(summary.rejected)} folder(s) in the exchange were "
+                             "rejected before and still are (see an earlier run)")
 
 
 def _session(target: Target, options: GradeOptions, zygote, slots: list[str], executor_settings: dict) -> Summary:
@@ -148,10 +153,9 @@ def _session(target: Target, options: GradeOptions, zygote, slots: list[str], ex
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook autoflush chatter
     started = time.monotonic()
+    summary = Summary(assignment=target.assignment, notes=target.notes)
     if options.collect:
-        note = _collect(target)
-        if note:
-            target.notes.append(note)
+        _collect(target, summary)
     run = make_run(target, options)
     students = submitted_students(target)
     if options.students:
@@ -161,7 +165,6 @@ def _session(target: Target, options: GradeOptions, zygote, slots: list[str], ex
         elif unknown:
             raise UserError(f"no submission of {target.assignment!r} from: {', '.join(unknown)}")
         students = [s for s in students if s in options.students]
-    summary = Summary(assignment=target.assignment, notes=target.notes)
     progress = Progress(len(students), label=f"grading {target.assignment}", enabled=options.progress)
     if options.executor == "dask":
         executor = DaskExecutor(scheduler=options.scheduler, settings=executor_settings)

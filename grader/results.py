@@ -117,6 +117,7 @@ class Summary:
     carried: list[SubmissionResult] = field(default_factory=list)  # skipped, but still needing attention
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # exchange folders newly rejected, with why
 
     def count(self, status: Status) -> int:
         return sum(r.status == status for r in self.results)
@@ -135,8 +136,9 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        """0: everything graded cleanly; 1: something needs a person (failed, timed out, invalid, tampered)."""
-        return 1 if self.attention else 0
+        """0: everything graded cleanly; 1: something needs a person (failed, timed out, invalid, tampered, a
+        submission the exchange check rejected)."""
+        return 1 if self.attention or self.rejected else 0
 
     def lines(self) -> list[str]:
         n = len(self.results)
@@ -146,12 +148,15 @@ class Summary:
             f"({self.seconds:.1f} s{rate})",
             f"  graded {self.count(Status.GRADED)}, failed {self.count(Status.FAILED)}, "
             f"timed out {self.count(Status.TIMED_OUT)}, invalid {self.count(Status.INVALID)}, "
-            f"tampered {len(self.tampered)}, late {len(self.late)}",
+            f"tampered {len(self.tampered)}, late {len(self.late)}"
+            + (f", rejected from the exchange {len(self.rejected)}" if self.rejected else ""),
         ]
         for r in self.attention:
             what = r.status.value if r.status.needs_attention else "tampered"
             detail = r.reason if r.status.needs_attention else "; ".join(r.tampered[:3])
             out.append(f"  ! {r.student}: {what}: {detail}")
+        for folder, reason in self.rejected:
+            out.append(f"  ! rejected {folder}: {reason}")
         for r in self.late:
             if r.late.policy == "course.yaml":
                 out.append(f"  late {r.student}: {r.late.days_late} day(s), -{r.late.penalty_percent:g}%")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -72,6 +73,18 @@ class GradeState:
             if result is not None:
                 out.append(result)
         return out
+
+    def rejected_before(self, rejected: list[tuple[str, str]]) -> set[str]:
+        """Which of these rejected exchange folders were reported by an earlier run; remembers them all."""
+        path = self.root / "rejected.json"
+        try:
+            seen = set(json.loads(path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError):
+            seen = set()
+        now = {folder for folder, _ in rejected}
+        if now - seen:
+            _write_atomic(path, json.dumps(sorted(seen | now)).encode())
+        return seen & now
 
     # executed notebooks waiting to be recorded
 

@@ -75,6 +75,12 @@ def course_config(*, course_dir: Path, course: Course | None, layout: Layout, db
         if configured_db:
             config.CourseDirectory.db_url = configured_db
     config.CourseDirectory.root = str(course_dir)
+    # the graders' side of the exchange, whatever the course's own configuration says (students' folders are
+    # untrusted: medai.grader.exchange_collect, exchange_feedback)
+    from medai.course.nbgrader_settings import PRIVATE_FEEDBACK, SAFE_COLLECT
+
+    config.ExchangeFactory.collect = SAFE_COLLECT
+    config.ExchangeFactory.release_feedback = PRIVATE_FEEDBACK
     if db_url:
         config.CourseDirectory.db_url = db_url
     elif "db_url" not in config.CourseDirectory:
@@ -86,6 +92,10 @@ def course_config(*, course_dir: Path, course: Course | None, layout: Layout, db
 
 def load_target(*, course_dir: str | Path, assignment: str, course: Course | None, layout: Layout | None = None,
                 db_url: str | None = None) -> Target:
+    from medai.grader.exchange_collect import safe_id
+
+    if not safe_id(assignment):
+        raise UserError(f"{assignment!r} is not an assignment id (letters, digits, '_', '-', '.'; no path parts)")
     course_dir = Path(course_dir).resolve()
     if not course_dir.is_dir():
         raise UserError(f"course directory {course_dir} does not exist")

@@ -39,8 +39,9 @@ def _release(args) -> int:
 def _collect(args) -> int:
     from medai.grader.nbgrader_ops import collect
 
-    print(collect(course=load(args), layout=layout(args), assignment_id=args.assignment))
-    return 0
+    result = collect(course=load(args), layout=layout(args), assignment_id=args.assignment)
+    print(result)
+    return 1 if result.attention else 0
 
 
 def _feedback(args) -> int:
