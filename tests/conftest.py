@@ -11,7 +11,7 @@ from medai.course.layout import Layout
 REPO = Path(__file__).resolve().parent.parent
 COURSE_YAML = REPO / "course" / "course.yaml"
 DEMO_ROSTER = REPO / "course" / "roster.example.csv"
-PEER = REPO.parent / "shared" / "peer"
+PEER = REPO / "tests" / "peer"  # third-party test data, copied in (tests/peer/README.md)
 
 
 @pytest.fixture(scope="session")
