@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from medai.errors import UserError  # the one error root: a leaf module
+
 from .model import Course
 
 SCHEMA_ID = "https://medai.example.ac.kr/schema/course.schema.json"
@@ -31,7 +33,7 @@ class Problem:
         return f"{self.file}: {self.location}: {self.message}" if self.location else f"{self.file}: {self.message}"
 
 
-class ProblemsError(ValueError):
+class ProblemsError(UserError, ValueError):
     """An input file has problems; `problems` lists every one, `str()` gives one line each."""
 
     def __init__(self, problems: list[Problem]) -> None:

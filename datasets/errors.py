@@ -1,11 +1,12 @@
 """Errors in medai.datasets that the person asking can fix (bad size, unknown dataset, unwritable directory).
 
-``medai.datasets`` imports nothing of ours but ``medai.course``, so it has its own error type; the CLI turns it
-into :class:`medai.errors.UserError` (exit status 2).
+A :class:`medai.errors.UserError` (the one error root, a leaf module any layer may import): the CLI prints it
+as one clear message with exit status 2, whichever command raised it (`medai datasets`, `medai up`).
 """
+from medai.errors import UserError
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """Bad parameters or environment for generating, building or loading a dataset."""
 
 

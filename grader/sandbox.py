@@ -28,6 +28,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medai.errors import UserError
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 0x1
@@ -84,7 +86,7 @@ class SandboxSpec:
     limits: Limits = field(default_factory=Limits)
 
 
-class SandboxError(RuntimeError):
+class SandboxError(UserError, RuntimeError):
     """The sandbox could not be set up."""
 
 

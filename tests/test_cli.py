@@ -105,3 +105,24 @@ def test_course_flag_lets_every_command_run_against_another_course(capsys, tmp_p
     yaml.write_text(yaml.read_text(encoding="utf-8").replace("id: medai101", "id: medai202"), encoding="utf-8")
     code, out, _ = run(capsys, "course", "validate", "--course", str(yaml))
     assert code == 0 and "medai202" in out
+
+
+@pytest.mark.parametrize("error", ["dataset", "sandbox", "course"])
+def test_medai_up_prints_any_users_error_without_a_traceback(capsys, monkeypatch, tmp_path, error):
+    """One error root: whatever layer raises under `medai up`, the person sees one line and exit status 2."""
+    import medai.cli.hub as hub_cli
+    from medai.course.load import CourseError, Problem
+    from medai.datasets.errors import DatasetError
+    from medai.grader.sandbox import SandboxError
+
+    raised = {"dataset": DatasetError("n_persons must be at least 100, not 5"),
+              "sandbox": SandboxError("cannot create sandbox accounts: useradd not found"),
+              "course": CourseError([Problem(file="course.yaml", location="course.id", message="missing")])}[error]
+
+    def fail(args):
+        raise raised
+
+    monkeypatch.setattr(hub_cli, "load", fail)  # the first step of `medai up` raises it
+    monkeypatch.setenv("MEDAI_ROOT", str(tmp_path / "root"))
+    code, out, err = run(capsys, "up", "--port", "18999")
+    assert code == 2 and err.startswith("medai: error: ") and str(raised) in err and "Traceback" not in err

@@ -7,12 +7,14 @@ import tomllib
 
 from tests.conftest import REPO
 
-# small top-level helpers any layer may use; they import no subpackage themselves
-HELPERS = {"medai.errors", "medai.privileges", "medai.mountns"}
+# the one error root: a leaf module every layer's errors derive from
+ERRORS = {"medai.errors"}
+# small top-level helpers the grader, progress and hub layers may use; they import no subpackage themselves
+HELPERS = ERRORS | {"medai.privileges", "medai.mountns"}
 ADAPTER = {"medai.nbgrader_adapter"}  # everything that knows nbgrader's internals (grader and progress)
 ALLOWED = {
-    "medai.course": set(),
-    "medai.datasets": {"medai.course"},
+    "medai.course": ERRORS,
+    "medai.datasets": {"medai.course"} | ERRORS,
     "medai.grader": {"medai.course", "medai.datasets"} | HELPERS | ADAPTER,
     "medai.progress": {"medai.course"} | HELPERS | ADAPTER,
     "medai.hub": {"medai.course"} | HELPERS,

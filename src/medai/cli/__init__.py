@@ -62,11 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     _venv_bin_first_on_path()
     parser = build_parser()
     args = parser.parse_args(argv)
-    from medai.course import ProblemsError
-
     try:
         status = args.func(args)
-    except (UserError, ProblemsError) as err:
+    except UserError as err:  # the one root: course, roster, datasets, sandbox, grading, hub
         print(f"medai: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

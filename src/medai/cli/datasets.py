@@ -4,21 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from medai.cli._common import add_command, layout
-from medai.errors import UserError
 
 
-def _user_errors(func):
-    def run(args) -> int:
-        from medai.datasets.errors import DatasetError
-
-        try:
-            return func(args)
-        except DatasetError as err:
-            raise UserError(str(err)) from None
-    return run
-
-
-@_user_errors
 def _list(args) -> int:
     from medai.datasets import registry
 
@@ -29,7 +16,6 @@ def _list(args) -> int:
     return 0
 
 
-@_user_errors
 def _build(args) -> int:
     from medai.datasets.build import build_datasets
 
@@ -44,7 +30,6 @@ def _build(args) -> int:
     return 0
 
 
-@_user_errors
 def _card(args) -> int:
     from medai.datasets import registry
 
