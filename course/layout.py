@@ -6,6 +6,7 @@
     <root>/home/       users' home directories (one Unix account each in system mode)
     <root>/etc/        Jupyter configuration per role (student, instructor, grader)
     <root>/data/       built datasets, read-only for students
+    <root>/storage/    filesystem images of the size-limited homes and exchange (root only; medai.hub.storage)
     <root>/roster.csv  the last imported roster (normalised)
 
 The root is $MEDAI_ROOT, else /srv/medai when running as root, else ~/.local/share/medai.
@@ -68,6 +69,10 @@ class Layout:
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.root / "storage"
 
     @property
     def roster_file(self) -> Path:

@@ -12,6 +12,8 @@ PRIVATE_SUBMIT = "medai.hub.exchange.PrivateExchangeSubmit"
 # the graders' side of the exchange, for folders students wrote: checked, never followed (medai.grader)
 SAFE_COLLECT = "medai.grader.exchange_collect.SafeExchangeCollect"
 PRIVATE_FEEDBACK = "medai.grader.exchange_feedback.PrivateReleaseFeedback"
+# feedback HTML with every student-controlled part sanitised (markdown, outputs, metadata)
+SAFE_HTML_EXPORTER = "medai.grader.safe_html.SafeHTMLExporter"
 
 
 def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tuple[str, str], object]:
@@ -33,5 +35,6 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
             ("Execute", "shutdown_kernel"): "immediate",
             # the formgrader shows due dates and timestamps in the course's time zone
             ("NbGraderAPI", "timezone"): course.course.timezone,
+            ("GenerateFeedback", "exporter_class"): SAFE_HTML_EXPORTER,
         })
     return settings

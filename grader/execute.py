@@ -95,6 +95,7 @@ class Slot:
         import nbformat
         from nbconvert.preprocessors import ExecutePreprocessor
 
+        from medai.grader.cell_proof import guarded
         from medai.grader.kernels import SandboxKernelManager
 
         start = time.monotonic()
@@ -131,6 +132,8 @@ class Slot:
                         "unique_key": name.rsplit(".", 1)[0],
                     }
                     for cls in worker_classes:
+                        if issubclass(cls, ExecutePreprocessor):  # grade cells prove they ran as written
+                            cls = guarded(cls)
                         pp = cls(config=job.config)
                         if isinstance(pp, ExecutePreprocessor):
                             if pp.enabled:

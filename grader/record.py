@@ -11,6 +11,7 @@ import copy
 import os
 from pathlib import Path
 
+from medai.grader.cell_proof import tampered_cells
 from medai.grader.context import Submission
 from medai.grader.execute import autograde_split
 from medai.grader.late import utc
@@ -61,6 +62,7 @@ def save_grades(sub: Submission) -> None:
             continue
         try:
             nb = nbformat.reads(sub.executed[name], as_version=4)
+            sub.warnings += [f"{name}: {reason}" for reason in tampered_cells(nb)]
             resources = {"nbgrader": {"student": sub.student, "assignment": run.target.assignment,
                                       "notebook": name[:-len(".ipynb")], "db_url": run.target.db_url}}
             for cls in writer_classes:

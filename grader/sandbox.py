@@ -18,8 +18,6 @@ unless told `--unsafe`.
 """
 from __future__ import annotations
 
-import ctypes
-import errno
 import grp
 import os
 import pwd
@@ -29,25 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medai.errors import UserError
+from medai.mountns import (  # noqa: F401 - re-exported: the primitives live in medai.mountns
+    CLONE_NEWNET, CLONE_NEWNS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, SHARED_TMP_DIRS, mount,
+    no_new_privs, private_namespace, private_proc, private_tmpfs, unshare,
+)
+from medai.mountns import unavailable_reason as namespace_unavailable_reason
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REMOUNT = 0x20
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
 ACCOUNT_PREFIX = "medai-sandbox"
 ACCOUNT_COMMENT = "medai grading sandbox"
 GiB = 1 << 30
 MiB = 1 << 20
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 
 @dataclass(frozen=True)
@@ -88,25 +77,6 @@ class SandboxSpec:
 
 class SandboxError(UserError, RuntimeError):
     """The sandbox could not be set up."""
-
-
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), "unshare")
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
-
-
-def no_new_privs() -> None:
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
 
 # -- accounts ----------------------------------------------------------------------------------------
@@ -190,21 +160,9 @@ def unavailable_reason() -> str | None:
         return ("the sandbox needs root (to run each submission as its own sandbox account in fresh "
                 "network and mount namespaces); run medai grade as root, or pass --unsafe to run student "
                 "code as yourself without isolation")
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            unshare(CLONE_NEWNS | CLONE_NEWNET)
-            mount(None, "/", None, MS_REC | MS_PRIVATE)
-            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-            os._exit(0)
-        except OSError as err:
-            os._exit(10 + (err.errno or 0) % 100)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        reason = errno.errorcode.get(code - 10, str(code - 10)) if code >= 10 else str(code)
-        return (f"cannot create network and mount namespaces here ({reason}); a container may need "
-                "CAP_SYS_ADMIN; pass --unsafe to grade without isolation")
+    reason = namespace_unavailable_reason(CLONE_NEWNET)
+    if reason:
+        return f"{reason} (with a network namespace); pass --unsafe to grade without isolation"
     return None
 
 
@@ -225,11 +183,6 @@ def _hide(path: str) -> None:
         mount("/dev/null", str(p), None, MS_BIND)
 
 
-def _private_tmpfs(path: str, size: int) -> None:
-    if os.path.isdir(path):
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-
-
 def enter(spec: SandboxSpec, account: str) -> tuple[int, int]:
     """Isolate the calling process (root) and switch to `account`. Children inherit all of it.
 
@@ -239,27 +192,11 @@ def enter(spec: SandboxSpec, account: str) -> tuple[int, int]:
     uid, gid = ids(account)
     if uid == 0:
         raise SandboxError("sandbox account is root")
-    unshare(CLONE_NEWNS | CLONE_NEWNET)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    keep = []
-    for path in spec.readable:
-        if os.path.isdir(path):
-            keep.append((path, os.open(path, os.O_PATH | os.O_DIRECTORY)))
-    size = spec.limits.tmp_bytes
-    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-        _private_tmpfs(tmp, size)
-    for path, fd in keep:
-        if not os.path.isdir(path):  # it was under a fresh tmpfs: bind it back, read-only
-            os.makedirs(path, exist_ok=True)
-            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        os.close(fd)
+    private_namespace(CLONE_NEWNET)
+    private_tmpfs(SHARED_TMP_DIRS, spec.limits.tmp_bytes, keep=spec.readable)
     for path in spec.hide:
         _hide(path)
-    try:
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
-    except OSError:
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+    private_proc()
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)

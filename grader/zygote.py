@@ -104,12 +104,14 @@ def _kernel_child(argv: list[str], env: dict[str, str], log: str, preloaded: boo
     os.dup2(out, 2)
     os.environ.clear()
     os.environ.update(env)
-    if preloaded and _is_ipykernel(argv):
-        sys.argv = ["ipykernel_launcher", *argv[3:]]
-        from ipykernel.kernelapp import IPKernelApp
+    if _is_ipykernel(argv):  # with the grade-cell guard (medai.grader.kernel_guard) installed before any cell
+        from medai.grader import kernel_guard
 
-        IPKernelApp.launch_instance(argv=argv[3:])
-        os._exit(0)
+        if preloaded:
+            sys.argv = ["ipykernel_launcher", *argv[3:]]
+            kernel_guard.launch(argv[3:])
+            os._exit(0)
+        argv = [argv[0], "-P", "-c", kernel_guard.BOOTSTRAP, *argv[3:]]
     os.execvpe(argv[0], argv, env)
 
 
@@ -183,6 +185,8 @@ class _Job:
             argv[argv.index("-f") + 1] = conn_file
         env = dict(self.env)
         env.update({k: v for k, v in (msg.get("env") or {}).items() if k in PASS_ENV})
+        shadowed = set(_shadows(self.workdir, set(self.cfg.get("loaded_top_level", ()))))
+        env["MEDAI_GUARD_PROTECT"] = ",".join(n for n in self.cfg.get("preload", ()) if n.split(".")[0] not in shadowed)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - kernel child
             try:
@@ -288,7 +292,7 @@ def _preload(cfg: dict) -> dict:
     os.environ["HOME"] = cfg["session_dir"]
     before = set(sys.modules)
     failed = {}
-    for name in ["ipykernel.kernelapp", *cfg.get("preload", ())]:
+    for name in ["ipykernel.kernelapp", "medai.grader.kernel_guard", "medai.grader.checks", *cfg.get("preload", ())]:
         try:
             importlib.import_module(name)
         except BaseException as err:  # noqa: BLE001 - a module that fails to import is simply not preloaded

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from medai.course import Course, Roster
 from medai.hub.settings import HubSettings
+from medai.hub.storage import parse_size
 
 # hub groups (students per track come from the course's tracks)
 STUDENTS, INSTRUCTORS, STAFF = "students", "instructors", "staff"
@@ -14,6 +15,7 @@ GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directo
 CLI_SERVICE = "medai-cli"
 PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
 GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
+STORAGE_SERVICE = "storage-guard"
 PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
 
 
@@ -46,6 +48,10 @@ def apply_hub(c, s: HubSettings) -> None:
     c.JupyterHub.cleanup_proxy = True
     c.JupyterHub.template_vars = {"announcement_login": "medai — 의료인공지능 융합전공 course hub"}
     c.JupyterHub.log_level = "DEBUG" if s.debug else "INFO"
+    if s.subdomain_host:
+        # production: every user's server and every service on an origin of its own (<name>.<host>,
+        # <service>--service.<host>), so a script in one cannot read or act on another's pages or the hub's
+        c.JupyterHub.subdomain_host = s.subdomain_host
 
 
 def apply_auth(c, s: HubSettings, roster: Roster) -> None:
@@ -162,8 +168,14 @@ def apply_spawner(c, s: HubSettings) -> None:
     else:
         c.JupyterHub.spawner_class = "medai.hub.spawner.LimitedLocalProcessSpawner"
         c.LimitedLocalProcessSpawner.max_processes = s.max_processes
+        # storage (medai.hub.storage): a cap on every file, private /proc (hidepid) and /tmp per server
+        c.LimitedLocalProcessSpawner.file_size_limit = parse_size(s.file_limit)
+        c.LimitedLocalProcessSpawner.tmp_size = parse_size(s.tmp_limit)
+        c.LimitedLocalProcessSpawner.keep_paths = [str(s.layout.root)]
     c.Spawner.cmd = [f"{bin_dir}/jupyterhub-singleuser"]
     c.Spawner.default_url = "/lab"
+    # a save that hits the home's limit tells the student so, in words (medai.hub.full_home)
+    c.Spawner.args = ["--ServerApp.contents_manager_class=medai.hub.full_home.StorageLimitContentsManager"]
     c.Spawner.mem_limit = s.mem_limit
     c.Spawner.cpu_limit = s.cpu_limit
     c.Spawner.http_timeout = 120
@@ -194,7 +206,8 @@ def _role_config_hook(s: HubSettings):
 
 def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None:
     """Hub-managed services: the course's formgrader, the idle culler, the release scheduler, the staff
-    progress page, a token for medai's own commands, and grade on submit (see grades_on_submit)."""
+    progress page, a token for medai's own commands, the storage guard, and grade on submit (see
+    grades_on_submit)."""
     bin_dir = str(s.venv_bin)
     course_dir = str(s.layout.course_dir)
     grader_env = {
@@ -257,6 +270,17 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
             **run_as,
         },
         {"name": CLI_SERVICE, "api_token": cli_token},
+        {
+            # the storage guard: keeps the newest submissions per student and assignment in inbound (as root:
+            # inbound holds folders any student made) and logs who is near or over their home's limit
+            "name": STORAGE_SERVICE,
+            "command": [
+                f"{bin_dir}/medai", "storage", "--prune", f"--keep={s.submissions_keep}",
+                f"--every={s.storage_every}", f"--course={s.course_file}", f"--course-dir={course_dir}",
+            ],
+            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "cwd": str(s.layout.hub_dir),
+        },
     ]
     if grades_on_submit(s, course):
         c.JupyterHub.services.append({

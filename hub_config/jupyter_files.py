@@ -35,9 +35,15 @@ def nbgrader_config_py(*, course: Course, layout: Layout, role: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# the formgrader's server also sanitises submissions and serves them under a strict CSP (medai.grader)
+FORMGRADER_GUARD = "medai.grader.formgrader_guard"
+
+
 def server_config(role: str) -> dict:
     enabled, _ = ROLE_NBGRADER[role]
     ext = {f"nbgrader.server_extensions.{name}": name in enabled for name in NBGRADER_SERVER_EXTENSIONS}
+    if "formgrader" in enabled:
+        ext[FORMGRADER_GUARD] = True
     return {"ServerApp": {"jpserver_extensions": ext}}
 
 

@@ -19,6 +19,8 @@ from medai.course.layout import Layout
 from medai.hub import accounts
 from medai.hub.apply import GRADER_ACCOUNT
 from medai.hub.jupyter_files import write_lab_overrides, write_role_configs
+from medai.hub.settings import HubSettings
+from medai.hub.storage import image_path, limit_directory, parse_size
 
 
 @dataclass
@@ -28,6 +30,7 @@ class PrepareReport:
     created_accounts: list[str] = field(default_factory=list)
     copied_sources: list[str] = field(default_factory=list)
     kept_sources: list[str] = field(default_factory=list)  # differ from assignments/: an instructor's edits win
+    storage_warnings: list[str] = field(default_factory=list)  # directories left without a size limit
 
     def lines(self) -> list[str]:
         out = []
@@ -37,6 +40,7 @@ class PrepareReport:
             out.append(f"copied assignment sources: {', '.join(self.copied_sources)}")
         for name in self.kept_sources:
             out.append(f"kept source/{name}: it differs from assignments/{name} (edited in the course directory)")
+        out += [f"WARNING: {w}" for w in self.storage_warnings]
         return out
 
 
@@ -84,6 +88,27 @@ def ensure_people(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
     return created
 
 
+def limit_storage(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
+    """The exchange and each roster person's home become size-limited filesystems of their own
+    (medai.hub.storage; MEDAI_EXCHANGE_LIMIT, MEDAI_HOME_LIMIT). Returns warnings for what stays unlimited."""
+    settings = HubSettings.from_env()
+    if not system:
+        return ["storage limits are NOT enforced: homes and the exchange share the hub's disk (not root)"]
+    import pwd
+
+    warnings = []
+    size = parse_size(settings.exchange_limit)
+    if size:
+        warnings.append(limit_directory(layout.exchange_dir, image=image_path(layout, "exchange"), size=size,
+                                        mode=0o1777))
+    size = parse_size(settings.home_limit)
+    for person in roster.people if size else ():
+        entry = pwd.getpwnam(person.id)
+        warnings.append(limit_directory(layout.home_dir / person.id, image=image_path(layout, person.id),
+                                        size=size, uid=entry.pw_uid, gid=entry.pw_gid, mode=0o700))
+    return [w for w in warnings if w]
+
+
 def sync_sources(*, course: Course, layout: Layout, report: PrepareReport) -> None:
     """Copy assignments/<id> into <course>/source/<id> where missing; never overwrite a source that differs."""
     for item in course.assignments:
@@ -118,6 +143,9 @@ def prepare(*, course: Course, roster: Roster, layout: Layout, system: bool) -> 
     _mkdir(layout.data_dir, 0o755)
     # the course directory: the grader's alone (sources with solutions, hidden tests, the gradebook)
     _mkdir(layout.course_dir, 0o700, uid, gid)
+    report.created_accounts = ensure_people(roster=roster, layout=layout, system=system)
+    # the exchange and every home on a size-limited filesystem of its own, away from the hub's and gradebook's
+    report.storage_warnings = limit_storage(roster=roster, layout=layout, system=system)
     # nbgrader's exchange: the root sticky and world-writable as nbgrader requires; the course's inbound is
     # write-only for students and setgid to the graders, so submissions are private (medai.hub.exchange)
     exchange = layout.exchange_dir / course.course.id
@@ -126,7 +154,6 @@ def prepare(*, course: Course, roster: Roster, layout: Layout, system: bool) -> 
     _mkdir(exchange / "outbound", 0o755, uid, gid)
     _mkdir(exchange / "inbound", 0o2733, uid, graders_gid)
     _mkdir(exchange / "feedback", 0o711, uid, gid)
-    report.created_accounts = ensure_people(roster=roster, layout=layout, system=system)
     write_role_configs(course=course, layout=layout)
     write_lab_overrides(Path(sys.prefix))
     sync_sources(course=course, layout=layout, report=report)

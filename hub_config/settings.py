@@ -6,12 +6,14 @@ environment variables (see README "Production"), or with a site file `<root>/hub
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from medai.course.layout import Layout
+from medai.hub.storage import parse_size
 
 AUTH_CHOICES = ("firstuse", "shared-password", "oauth", "lti13")
 
@@ -67,6 +69,19 @@ class HubSettings:
     grade_workers: int = field(default_factory=default_grade_workers)
     sandbox_prefix: str = "medai-sandbox"  # the grading sandbox's accounts: <prefix>-0, -1, ...
     formgrader_port: int = 0  # 0: hub port + 10
+    # production: one origin per user and per service (JupyterHub.subdomain_host), e.g. https://hub.example.ac.kr
+    # with wildcard DNS and certificate for *.hub.example.ac.kr; "" serves everything from the hub's one origin
+    subdomain_host: str = ""
+    # storage (medai.hub.storage): each user's home and the exchange are size-limited filesystems of their own
+    # ("0" turns one off); every file a user's server writes is capped (RLIMIT_FSIZE); /tmp, /var/tmp and
+    # /dev/shm are private to each server, in memory, of tmp_limit; inbound keeps the newest submissions_keep
+    # submissions per student and assignment
+    home_limit: str = "2G"
+    exchange_limit: str = "8G"
+    file_limit: str = "1G"
+    tmp_limit: str = "512M"
+    submissions_keep: int = 5
+    storage_every: int = 60
     debug: bool = False
 
     @classmethod
@@ -92,6 +107,13 @@ class HubSettings:
             grade_on_submit={"1": True, "0": False}.get(_env("MEDAI_GRADE_ON_SUBMIT", "")),
             sandbox_prefix=_env("MEDAI_SANDBOX_PREFIX", "medai-sandbox"),
             grade_workers=int(_env("MEDAI_GRADE_WORKERS", str(default_grade_workers()))),
+            home_limit=_env("MEDAI_HOME_LIMIT", "2G"),
+            exchange_limit=_env("MEDAI_EXCHANGE_LIMIT", "8G"),
+            file_limit=_env("MEDAI_FILE_LIMIT", "1G"),
+            tmp_limit=_env("MEDAI_TMP_LIMIT", "512M"),
+            submissions_keep=int(_env("MEDAI_SUBMISSIONS_KEEP", "5")),
+            storage_every=int(_env("MEDAI_STORAGE_EVERY", "60")),
+            subdomain_host=_env("MEDAI_SUBDOMAIN_HOST", ""),
             debug=_env("MEDAI_DEBUG", "0") == "1",
         )
 
@@ -100,6 +122,14 @@ class HubSettings:
             raise ValueError(f"MEDAI_AUTH={self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
         if self.auth == "shared-password" and len(self.shared_password) < 8:
             raise ValueError("MEDAI_AUTH=shared-password needs MEDAI_SHARED_PASSWORD of at least 8 characters")
+        if self.subdomain_host and not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", self.subdomain_host):
+            raise ValueError(f"MEDAI_SUBDOMAIN_HOST={self.subdomain_host!r}: give the hub's scheme and host, "
+                             "e.g. https://hub.example.ac.kr, with no path")
+        for knob in ("home_limit", "exchange_limit", "file_limit", "tmp_limit"):
+            try:
+                parse_size(getattr(self, knob))
+            except ValueError as err:
+                raise ValueError(f"MEDAI_{knob.upper()}: {err}") from None
 
     @property
     def formgrader_url(self) -> str:

@@ -3,6 +3,12 @@ the user's own Unix account inside a cgroup that caps memory and CPU, with a cap
 
 cgroup v2 (unified) and v1 (separate memory/cpu hierarchies) are both handled. Where no cgroup can be created
 (no privileges, read-only /sys/fs/cgroup), the hub logs a warning and only the process cap applies.
+
+Each server also gets a mount namespace of its own (medai.mountns, as the grading sandbox does): a /proc
+mounted hidepid=invisible, so a student sees only their own processes and command lines, and private
+size-limited tmpfs on /tmp, /var/tmp, /dev/shm and /run/lock, so the disk cannot be filled through them.
+Every file a server (or anything it starts) writes is capped in size (RLIMIT_FSIZE). Where no namespace can
+be made, the hub logs a warning and the server runs with the machine's /proc and /tmp.
 """
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ import resource
 from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
+
+from medai import mountns
 
 CPU_PERIOD_US = 100_000
 
@@ -60,6 +68,14 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
 
     max_processes = Integer(512, config=True, help="Most processes a user's account may run (RLIMIT_NPROC).")
     cgroup_root = Unicode("/sys/fs/cgroup", config=True, help="Where the cgroup file system is mounted.")
+    file_size_limit = Integer(0, config=True, help="Largest file a user's processes may write, bytes "
+                              "(RLIMIT_FSIZE); 0: no cap.")
+    private_mounts = Bool(True, config=True, help="Give each server its own /proc (hidepid) and /tmp.")
+    tmp_size = Integer(512 << 20, config=True, help="Size of each server's private /tmp, /var/tmp, /dev/shm.")
+    keep_paths = List(Unicode(), config=True, help="Directories (e.g. the data root) to keep visible when a "
+                      "private /tmp covers them.")
+    _namespace_problem: str | None = None
+    _namespace_probed = False
 
     def _cgroup_procs(self) -> list[Path]:
         try:
@@ -79,16 +95,36 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
                 pass
         self._cgroups = []
 
+    def _private_mounts(self) -> bool:
+        """Whether this machine lets each server have its own mount namespace (probed once per hub)."""
+        if not self.private_mounts:
+            return False
+        cls = type(self)
+        if not cls._namespace_probed:
+            cls._namespace_problem, cls._namespace_probed = mountns.unavailable_reason(), True
+        if cls._namespace_problem:
+            self.log.warning("%s's server sees every user's processes in /proc and shares /tmp (%s)",
+                             self.user.name, cls._namespace_problem)
+        return cls._namespace_problem is None
+
     def make_preexec_fn(self, name):
         become_user = super().make_preexec_fn(name)
         procs_files = self._cgroups = self._cgroup_procs()
-        nproc = self.max_processes
+        nproc, fsize = self.max_processes, self.file_size_limit
+        private, tmp_size, keep = self._private_mounts(), self.tmp_size, tuple(self.keep_paths)
 
         def preexec():
             for procs in procs_files:
                 with open(procs, "w") as f:
                     f.write(str(os.getpid()))
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if fsize:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+            if private:
+                mountns.private_namespace()
+                if tmp_size:  # 0: the machine's /tmp (tmpfs would read size=0 as no limit at all)
+                    mountns.private_tmpfs(mountns.USER_TMP_DIRS, tmp_size, keep=keep, read_only=False)
+                mountns.private_proc()
             become_user()
 
         return preexec

@@ -123,6 +123,7 @@ class Deployment:
 
     def cleanup(self) -> None:
         from medai.grader.sandbox import remove_accounts
+        from medai.hub.storage import unmount_under
 
         self.stop()
         for pid in self.pids():  # anything of ours that outlived the hub: end it, by PID
@@ -130,6 +131,7 @@ class Deployment:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        unmount_under(self.root)  # the size-limited homes and exchange (their loop devices go with them)
         for uid in self.ids.values():
             subprocess.run(["userdel", uid], capture_output=True)
             for group in Path("/sys/fs/cgroup").glob(f"*/**/medai/{uid}"):

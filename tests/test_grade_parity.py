@@ -42,6 +42,11 @@ def both(tmp_path, build):
     return stock, ours
 
 
+# nbgrader's own cheat attempts (they replace InteractiveShell.showtraceback): stock nbgrader gives the grade
+# cell after the cheat its points; medai puts the method back, scores that cell 0 and reports it (issue 12)
+CAUGHT = {("sub", "cheat-attempt"): {("p1", "foo")}, ("sub", "cheat-attempt-alternative"): {("p1", "foo")}}
+
+
 def compare(stock, ours, assignment, accounts, **kw):
     students = sorted(p.name for p in (stock / "submitted").iterdir() if (p / assignment).is_dir())
     ok = stock_autograde(stock, assignment, students)
@@ -50,6 +55,12 @@ def compare(stock, ours, assignment, accounts, **kw):
     results = {r.student: r for r in summary.results}
     assert sorted(results) == students
     expected = gradebook_scores(stock, assignment, students)
+    for student in students:
+        caught = CAUGHT.get((assignment, student), set())
+        for key in caught:
+            assert expected[student][key][0] > 0, (student, key)  # the cheat fooled stock nbgrader
+            expected[student][key] = (0.0, *expected[student][key][1:])
+            assert f"grade cell {key[1]}: " in "; ".join(results[student].tampered), results[student].tampered
     assert gradebook_scores(ours, assignment, students) == expected
     for student in students:
         assert (results[student].status == Status.GRADED) == ok[student], (student, results[student])

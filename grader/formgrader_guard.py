@@ -1,0 +1,133 @@
+"""A Jupyter server extension for the formgrader's server (the grader role only): the pages that show a student's
+submission are sanitised and served under a strict Content-Security-Policy.
+
+nbgrader's formgrader renders a submission with a plain nbconvert HTMLExporter on the hub's origin, so a script
+in a student's markdown or outputs would run as the instructor. This extension registers, in front of
+nbgrader's own routes, subclasses of its two submission handlers:
+
+- the grading page (`/formgrader/submissions/<id>/`) renders with `medai.grader.safe_html.FormgradeExporter`
+  (every student-controlled part sanitised; the template's own scripts carry a per-response nonce) and is
+  served with `grading_page_policy`: scripts only with that nonce (and MathJax from its fixed CDN path), no
+  'unsafe-inline' or 'unsafe-eval' for scripts, fetches only to the formgrader's own API, no frames, no
+  plugins, images only from the page's origin or embedded;
+- a student's other files (`/formgrader/submissions/<id>/<file>`, e.g. an .html or .svg they handed in) get
+  `sandbox` (an opaque origin that runs no script) and nothing but images and styles.
+
+Everything else (routes, templates, scripts, the grading API) is nbgrader's own.
+"""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from nbgrader.server_extensions.formgrader import handlers as fg
+
+from medai.grader.safe_html import FormgradeExporter, trust_template_scripts
+
+_EXPORTER_KEY = "medai_formgrade_exporter"
+
+# student files served as they are: nothing may run, and the page is an opaque origin
+FILES_POLICY = ("sandbox; default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                "media-src 'self'; frame-ancestors 'none'")
+
+
+def grading_page_policy(*, nonce: str, origin: str, base_url: str, mathjax_url: str = "") -> str:
+    """The grading page's Content-Security-Policy. `origin` is the page's own (scheme://host[:port]),
+    `base_url` the server's prefix (e.g. /services/formgrader-medai101)."""
+    api = f"{origin}{base_url.rstrip('/')}/formgrader/api/"
+    scripts = [f"'nonce-{nonce}'"]
+    mathjax = urlsplit(mathjax_url)
+    if mathjax.scheme == "https" and mathjax.netloc:  # nbconvert's MathJax, from its own versioned folder
+        scripts.append(f"https://{mathjax.netloc}{mathjax.path.rsplit('/', 1)[0]}/")
+    return "; ".join([
+        "default-src 'none'",
+        "script-src " + " ".join(scripts),
+        # nbconvert and MathJax style the page inline; the sanitiser lets no student CSS through
+        "style-src 'self' 'unsafe-inline'" + (f" https://{mathjax.netloc}" if len(scripts) > 1 else ""),
+        "img-src 'self' data:",
+        "font-src 'self' data:" + (f" https://{mathjax.netloc}" if len(scripts) > 1 else ""),
+        f"connect-src {api}",
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-src 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ])
+
+
+class _NoncedExporter:
+    """The formgrader's exporter for one response: adds that response's nonce to the resources."""
+
+    def __init__(self, exporter: FormgradeExporter, nonce: str):
+        self._exporter, self._nonce = exporter, nonce
+
+    def from_filename(self, filename, resources=None, **kw):
+        return self._exporter.from_filename(filename, resources={**(resources or {}), "csp_nonce": self._nonce},
+                                            **kw)
+
+
+class GuardedSubmissionHandler(fg.SubmissionHandler):
+    """nbgrader's grading page, sanitised and under `grading_page_policy`."""
+
+    @property
+    def csp_nonce(self) -> str:
+        if not hasattr(self, "_csp_nonce"):
+            self._csp_nonce = secrets.token_urlsafe(18)
+        return self._csp_nonce
+
+    @property
+    def content_security_policy(self) -> str:
+        origin = f"{self.request.protocol}://{self.request.host}"
+        return grading_page_policy(nonce=self.csp_nonce, origin=origin, base_url=self.base_url,
+                                   mathjax_url=self._formgrade_exporter().mathjax_url)
+
+    def _formgrade_exporter(self) -> FormgradeExporter:
+        exporter = self.settings.get(_EXPORTER_KEY)
+        if exporter is None:  # built on first use, from the configuration nbgrader built its own exporter with
+            exporter = FormgradeExporter(config=self.settings["nbgrader_exporter"].config)
+            self.settings[_EXPORTER_KEY] = exporter
+        return exporter
+
+    @property
+    def exporter(self):
+        return _NoncedExporter(self._formgrade_exporter(), self.csp_nonce)
+
+    def render(self, name, **ns):
+        """nbgrader's own pages from this handler (the "notebook not found" page): names escaped, scripts
+        nonced; they hold no student content."""
+        resources = ns.get("resources")
+        if isinstance(resources, dict):
+            ns["resources"] = self._formgrade_exporter()._init_resources({**resources, "csp_nonce": self.csp_nonce})
+        return trust_template_scripts(super().render(name, **ns), self.csp_nonce)
+
+
+class GuardedSubmissionFilesHandler(fg.SubmissionFilesHandler):
+    """A student's own files, as nbgrader serves them, but sandboxed."""
+
+    @property
+    def content_security_policy(self) -> str:
+        return FILES_POLICY
+
+
+REPLACED = {fg.SubmissionHandler: GuardedSubmissionHandler, fg.SubmissionFilesHandler: GuardedSubmissionFilesHandler}
+
+
+def guarded_routes(base_url: str) -> list[tuple]:
+    """nbgrader's routes under /formgrader/submissions/, in nbgrader's order, with the two handlers replaced."""
+    prefix = base_url.rstrip("/")
+    return [(prefix + pattern, REPLACED.get(handler, handler), *rest)
+            for pattern, handler, *rest in fg.default_handlers if pattern.startswith("/formgrader/submissions/")]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "medai.grader.formgrader_guard"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    web_app = serverapp.web_app
+    web_app.add_handlers(".*$", guarded_routes(web_app.settings["base_url"]))
+    # add_handlers appends (before the server's own catch-all); move ours in front of nbgrader's, whichever
+    # extension loaded first
+    rules = web_app.default_router.rules
+    rules.insert(0, rules.pop(-2))
+    serverapp.log.info("medai: formgrader submission pages sanitised, under a strict Content-Security-Policy")
