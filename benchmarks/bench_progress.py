@@ -156,11 +156,11 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from medai.grader.progress import compute_progress
-    from medai.grader.progress_sources import load_progress, observe, roster_students
-    from medai.grader.reports.csv_export import write_csv
-    from medai.grader.reports.pdf import expected_pages, write_pdf
-    from medai.grader.reports.xlsx import write_xlsx
+    from medai.progress.model import compute_progress
+    from medai.progress.reports.csv_export import write_csv
+    from medai.progress.reports.pdf import expected_pages, write_pdf
+    from medai.progress.reports.xlsx import write_xlsx
+    from medai.progress.sources import load_progress, observe, roster_students
 
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="medai-bench-"))
     try:

@@ -13,8 +13,8 @@ from medai.course.model import Course
 
 
 @dataclass(frozen=True)
-class Lateness:
-    """How late one submission is, and what it costs."""
+class LateDecision:
+    """The late policy's decision on one submission: its deadline, how many days late, and what it costs."""
 
     deadline: datetime  # the student's own deadline (extensions applied)
     days_late: int  # started days after deadline + grace (0: on time)
@@ -38,7 +38,7 @@ def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetim
     return due
 
 
-def lateness(course: Course, *, assignment_id: str, student: str, submitted: datetime) -> Lateness:
+def lateness(course: Course, *, assignment_id: str, student: str, submitted: datetime) -> LateDecision:
     """Days late (every started day after the deadline and grace counts) and the capped penalty.
 
     `submitted` must be timezone-aware (nbgrader's timestamps are UTC)."""
@@ -52,4 +52,4 @@ def lateness(course: Course, *, assignment_id: str, student: str, submitted: dat
     deadline = deadline_for(course, assignment_id=assignment_id, student=student)
     over = submitted - (deadline + timedelta(minutes=grace))
     days = math.ceil(over / timedelta(days=1)) if over > timedelta(0) else 0
-    return Lateness(deadline=deadline, days_late=days, penalty_percent=min(cap, days * per_day))
+    return LateDecision(deadline=deadline, days_late=days, penalty_percent=min(cap, days * per_day))

@@ -9,21 +9,13 @@
     <root>/storage/    filesystem images of the size-limited homes and exchange (root only; medai.hub.storage)
     <root>/roster.csv  the last imported roster (normalised)
 
-The root is $MEDAI_ROOT, else /srv/medai when running as root, else ~/.local/share/medai.
+Pure paths: which root, course directory and gradebook a deployment has are settings (MEDAI_ROOT,
+MEDAI_COURSE_DIR, MEDAI_GRADEBOOK_URL), read with every other one by medai.settings (`Settings.layout`).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-
-
-def default_root() -> Path:
-    if os.environ.get("MEDAI_ROOT"):
-        return Path(os.environ["MEDAI_ROOT"]).resolve()
-    if os.geteuid() == 0:
-        return Path("/srv/medai")
-    return Path.home() / ".local" / "share" / "medai"
 
 
 @dataclass(frozen=True)
@@ -33,18 +25,6 @@ class Layout:
     root: Path
     course_dir_override: Path | None = None
     gradebook_override: str | None = None  # a database URL, e.g. postgresql://grader@db/medai101
-
-    @classmethod
-    def from_env(cls, *, root: str | Path | None = None, course_dir: str | Path | None = None) -> "Layout":
-        """The layout for `root` (default: :func:`default_root`); `course_dir` or $MEDAI_COURSE_DIR overrides
-        where the nbgrader course directory is; $MEDAI_GRADEBOOK_URL where the gradebook is (default: SQLite in
-        the course directory)."""
-        course_dir = course_dir or os.environ.get("MEDAI_COURSE_DIR") or None
-        return cls(
-            root=Path(root).resolve() if root else default_root(),
-            course_dir_override=Path(course_dir).resolve() if course_dir else None,
-            gradebook_override=os.environ.get("MEDAI_GRADEBOOK_URL") or None,
-        )
 
     @property
     def hub_dir(self) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import types
 import typing
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from medai.errors import UserError  # the one error root: a leaf module
 from .model import Course
 
 SCHEMA_ID = "https://medai.example.ac.kr/schema/course.schema.json"
-DEFAULT_COURSE_PATH = Path("course") / "course.yaml"
 
 
 @dataclass(frozen=True)
@@ -78,16 +76,14 @@ def _read_yaml(path: Path, *, display: str) -> Any:
         raise CourseError([Problem(display, "", f"YAML error: {e}")]) from None
 
 
-def load_course(path: str | Path | None = None, *, check_files: bool = True) -> Course:
+def load_course(path: str | Path, *, check_files: bool = True) -> Course:
     """Read, validate and return the course.
 
-    `path` defaults to ``$MEDAI_COURSE`` if set, else ``course/course.yaml`` under the current
-    directory. ``assignments_dir`` is resolved against the YAML file's directory and kept on the
+    `path` is usually `Settings.course_file` (medai.settings: ``$MEDAI_COURSE``, else ``course/course.yaml``).
+    ``assignments_dir`` is resolved against the YAML file's directory and kept on the
     result (`Course.resolved_assignments_dir`). With `check_files`, every listed assignment must be a
     directory there holding at least one ``.ipynb``. Raises `CourseError` listing every problem found.
     """
-    if path is None:
-        path = os.environ.get("MEDAI_COURSE") or DEFAULT_COURSE_PATH
     display = str(path)
     file = Path(path).absolute()
     data = _read_yaml(file, display=display)

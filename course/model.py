@@ -27,8 +27,10 @@ COMPETENCY_PATTERN = r"^[A-Z][A-Z0-9]*-[0-9]+$"
 LOGIN_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 COMMON_TRACK = "common"
 REQUIRED_TRACKS = ("common", "medicine", "engineering")
-# Hub group names the roster derives; a track may not take one of them (see Roster.groups()).
-RESERVED_GROUPS = ("students", "instructors", "staff")
+# Hub group of each roster role (declared here only: the roster, the hub and its RBAC use these names); a track
+# may not take one of them (see Roster.groups()).
+ROLE_GROUPS = {"student": "students", "instructor": "instructors", "staff": "staff"}
+RESERVED_GROUPS = tuple(ROLE_GROUPS.values())
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
 CompetencyId = Annotated[str, Field(pattern=COMPETENCY_PATTERN, max_length=32)]

@@ -17,11 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .load import Problem, ProblemsError, error_message
-from .model import LOGIN_PATTERN, Course
+from .model import LOGIN_PATTERN, ROLE_GROUPS, Course
 
 REQUIRED_COLUMNS = ("id", "name", "email", "role", "track", "cohort")
 Role = Literal["student", "instructor", "staff"]
-ROLE_GROUPS = {"student": "students", "instructor": "instructors", "staff": "staff"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -116,11 +115,11 @@ class Roster(BaseModel):
 
         Every group is present even when empty, so a sync can remove members who left.
         """
-        out: dict[str, list[str]] = {"students": [p.id for p in self.by_role("student")]}
+        out: dict[str, list[str]] = {ROLE_GROUPS["student"]: [p.id for p in self.by_role("student")]}
         for track in self.student_tracks:
             out[track] = [p.id for p in self.people if p.role == "student" and p.track == track]
-        out["instructors"] = [p.id for p in self.by_role("instructor")]
-        out["staff"] = [p.id for p in self.by_role("staff")]
+        for role in ("instructor", "staff"):
+            out[ROLE_GROUPS[role]] = [p.id for p in self.by_role(role)]
         return out
 
 

@@ -1,17 +1,16 @@
 """Reading built datasets from a notebook: where the data directory is, one OMOP table, an SQL connection.
 
 The data directory is ``$MEDAI_DATA`` (set for every user's server by the hub), else the data root's ``data/``
-(:class:`medai.course.layout.Layout`). Connections are read-only.
+(both settings of :class:`medai.settings.Settings`). Connections are read-only.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medai.course.layout import Layout
 from medai.datasets.errors import DatasetError
+from medai.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -20,7 +19,7 @@ OMOP = "omop-cohort"
 
 
 def data_dir() -> Path:
-    return Path(os.environ["MEDAI_DATA"]) if os.environ.get("MEDAI_DATA") else Layout.from_env().data_dir
+    return Settings.from_env().data_path
 
 
 def dataset_path(name: str, *, root: str | Path | None = None) -> Path:

@@ -14,7 +14,7 @@ from traitlets.config import Config
 
 from medai.grader.execute import ExecJob, ExecResult
 from medai.grader.results import SubmissionResult
-from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
+from medai.grader.sandbox import ACCOUNT_PREFIX, POLICY, Limits
 from medai.grader.state import GradeState
 from medai.grader.target import Target
 
@@ -36,7 +36,7 @@ class GradeOptions:
     progress: bool | None = None  # None: when stderr is a terminal
     missing_ok: bool = False  # a chosen student without a submission is skipped, not an error (the queue)
     return_feedback: bool = False  # release each graded student's feedback through the exchange at once
-    hidden_tests: str = "after-due"  # what feedback shows of hidden tests: always | after-due | never
+    hidden_tests: str = POLICY.hidden_tests  # what feedback shows of hidden tests: always | after-due | never
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from traitlets.config import Config
 
 from medai.grader.results import Status
+from medai.nbgrader_adapter.converters import autograde_split
 
 OUTPUT_LIMIT = 1 << 20  # bytes of text per output kept in the autograded notebook (nbgrader keeps all)
 
@@ -48,16 +49,6 @@ class ExecResult:
     slot: str = ""
     preloaded: bool = False
     seconds: float = 0.0
-
-
-def autograde_split(config: Config) -> tuple[list[type], list[type]]:
-    """nbgrader's configured autograde preprocessors, split where the gradebook is first needed."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import SaveAutoGrades
-
-    classes = list(Autograde(config=config).autograde_preprocessors)
-    cut = next((i for i, cls in enumerate(classes) if issubclass(cls, SaveAutoGrades)), len(classes))
-    return classes[:cut], classes[cut:]
 
 
 def describe(err: BaseException) -> str:

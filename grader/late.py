@@ -6,17 +6,11 @@ deadline (extensions), grace minutes, every started day late costing percent_per
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Any
 
 from medai.course.late import lateness
-
-
-def utc(naive: dt.datetime) -> dt.datetime:
-    """nbgrader stores naive UTC datetimes."""
-    return naive.replace(tzinfo=dt.timezone.utc) if naive.tzinfo is None else naive
+from medai.nbgrader_adapter.gradebook import utc
 
 
 class CourseLatePolicy(LateSubmissionPlugin):

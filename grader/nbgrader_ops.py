@@ -11,7 +11,6 @@ from pathlib import Path
 
 from medai.course import Course
 from medai.course.layout import Layout
-from medai.course.nbgrader_settings import nbgrader_settings
 from medai.errors import UserError
 from medai.privileges import run_as_owner_of
 
@@ -37,19 +36,16 @@ class OpResult:
 
 
 def _api(course: Course, layout: Layout, *, withhold_hidden_tests: bool = False):
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
+    """nbgrader's API under the same configuration `medai grade` uses (medai.nbgrader_adapter.config)."""
+    from medai.nbgrader_adapter.config import api, grader_config
 
-    config = Config()
-    for (cls, trait), value in nbgrader_settings(course, layout, role="grader").items():
-        config[cls][trait] = value
+    config = grader_config(course_dir=layout.course_dir, course=course, layout=layout,
+                           db_url=layout.gradebook_override)
     if withhold_hidden_tests:
         from medai.grader.visibility import hide_hidden_tests
 
         hide_hidden_tests(config)
-    coursedir = CourseDirectory(config=config)
-    return NbGraderAPI(coursedir=coursedir, config=config)
+    return api(config)
 
 
 def _check(result: dict, what: str) -> str:
@@ -68,16 +64,12 @@ def _known(course: Course, assignment_id: str):
         raise UserError(f"unknown assignment {assignment_id!r} (course.yaml lists: {known})") from None
 
 
-def _utc_naive(when: dt.datetime) -> dt.datetime:
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def _outbound(course: Course, layout: Layout, assignment_id: str) -> Path:
     return layout.exchange_dir / course.course.id / "outbound" / assignment_id
 
 
 def _release(course: Course, layout: Layout, assignment_id: str) -> OpResult:
-    from nbgrader.api import Gradebook
+    from medai.nbgrader_adapter.gradebook import gradebook, sync_due_date
 
     item = _known(course, assignment_id)
     source = layout.course_dir / "source" / assignment_id
@@ -86,8 +78,8 @@ def _release(course: Course, layout: Layout, assignment_id: str) -> OpResult:
     if _outbound(course, layout, assignment_id).exists():
         return OpResult(assignment_id, "already released")
     api = _api(course, layout)
-    with Gradebook(layout.gradebook_url) as gb:
-        gb.update_or_create_assignment(assignment_id, duedate=_utc_naive(item.due))
+    with gradebook(api.coursedir.db_url) as gb:
+        sync_due_date(gb, assignment_id, item.due)
     _check(api.generate_assignment(assignment_id, force=True, create=True), f"generating {assignment_id}")
     _check(api.release_assignment(assignment_id), f"releasing {assignment_id}")
     notebooks = sorted(p.name for p in _outbound(course, layout, assignment_id).glob("*.ipynb"))
@@ -121,7 +113,7 @@ def release_due(*, course: Course, layout: Layout, now: dt.datetime | None = Non
 
 
 def _collect(course: Course, layout: Layout, assignment_id: str) -> OpResult:
-    from medai.grader.exchange_collect import collect as collect_checked
+    from medai.nbgrader_adapter.collect import collect as collect_checked
 
     _known(course, assignment_id)
     api = _api(course, layout)

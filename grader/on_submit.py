@@ -81,7 +81,7 @@ def inbound_submissions(inbound: Path) -> list[tuple[str, str, str]]:
     """(student, assignment, folder name) of every submission in an exchange inbound folder whose name nbgrader's
     submit could have written; anything else (`..`, path parts, no timestamp) is left to the collector, which
     rejects it with a reason."""
-    from medai.grader.exchange_collect import Rejection, parse_inbound_name
+    from medai.nbgrader_adapter.collect import Rejection, parse_inbound_name
 
     if not inbound.is_dir():
         return []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import datetime as dt
 import json
 import os
 import pwd
@@ -21,7 +20,7 @@ from pathlib import Path
 from medai.errors import UserError
 from medai.grader import prepare, record, sandbox
 from medai.grader.context import GradeOptions, Run, Submission, run_steps
-from medai.grader.progressbar import Progress
+from medai.grader.run_progress import Progress
 from medai.grader.results import Summary
 from medai.grader.state import GradeState, course_lock
 from medai.grader.target import Target
@@ -32,15 +31,19 @@ from medai.privileges import run_as_owner_of
 
 
 def data_dir(target: Target) -> str | None:
-    if os.environ.get("MEDAI_DATA"):
-        return os.environ["MEDAI_DATA"]
+    """The datasets student code may read: MEDAI_DATA when set, else the deployment's data directory."""
+    from medai.settings import Settings
+
+    data = Settings.from_env().data_dir
+    if data:
+        return str(data)
     return str(target.layout.data_dir) if target.layout else None
 
 
-def exchange_root(target: Target | None = None, *, config=None) -> Path:
-    from nbgrader.exchange.default.exchange import Exchange
+def exchange_root(target: Target) -> Path:
+    from medai.nbgrader_adapter.config import exchange_root as root_of
 
-    return Path(Exchange(config=target.config if target is not None else config).root)
+    return root_of(target.config)
 
 
 def private_paths(target: Target) -> list[str]:
@@ -80,15 +83,13 @@ def preload_modules(target: Target, options: GradeOptions) -> list[str]:
 # -- the run ------------------------------------------------------------------------------------------------
 
 
-def _utc_naive(when: dt.datetime) -> dt.datetime:
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def make_run(target: Target, options: GradeOptions) -> Run:
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
+
+    from medai.nbgrader_adapter.gradebook import gradebook, sync_due_date, utc_naive
 
     notes = []
-    with Gradebook(target.db_url, target.course_id) as gb:
+    with gradebook(target.db_url, target.course_id) as gb:
         try:
             assignment = gb.find_assignment(target.assignment)
         except MissingEntry:
@@ -96,10 +97,9 @@ def make_run(target: Target, options: GradeOptions) -> Run:
                             f"(`medai release {target.assignment}` or `nbgrader generate_assignment`)") from None
         notebooks = sorted(nb.name for nb in assignment.notebooks)
         if target.course is not None:
-            due = _utc_naive(target.course.assignment(target.assignment).due)
-            if assignment.duedate != due:
-                gb.update_or_create_assignment(target.assignment, duedate=due)
-                notes.append(f"gradebook due date set from course.yaml: {due.isoformat()} UTC")
+            due = target.course.assignment(target.assignment).due
+            if sync_due_date(gb, target.assignment, due):
+                notes.append(f"gradebook due date set from course.yaml: {utc_naive(due).isoformat()} UTC")
     record_config = copy.deepcopy(target.config)
     if target.course is not None:
         from medai.grader.late import CourseLatePolicy
@@ -124,16 +124,18 @@ def submitted_students(target: Target) -> list[str]:
 
 
 def _collect(target: Target, summary: Summary) -> None:
-    """Collect from the exchange, untrusted folders checked (medai.grader.exchange_collect); a folder rejected for
+    """Collect from the exchange, untrusted folders checked (medai.nbgrader_adapter.collect); a folder rejected for
     the first time needs a person (the run's exit status says so), one reported before is only counted."""
-    from medai.grader import exchange_collect
+    from medai.nbgrader_adapter.collect import collect
 
     inbound = exchange_root(target) / target.course_id / "inbound"
     if not inbound.is_dir():
         return
-    report = exchange_collect.collect(coursedir=target.coursedir(), config=target.config,
-                                      assignment=target.assignment)
-    seen = GradeState(target.course_dir, target.assignment).rejected_before(report.rejected)
+    report = collect(coursedir=target.coursedir(), config=target.config, assignment=target.assignment)
+    state = GradeState(target.course_dir, target.assignment)
+    for received in report.collected:
+        state.save_receipt(received.student, received.receipt())
+    seen = state.rejected_before(report.rejected)
     summary.rejected = [r for r in report.rejected if r[0] not in seen]
     lines = report.lines()
     summary.notes.append(lines[0])

@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import logging
-import re
 from pathlib import Path
 
 from medai.grader.context import Submission
 from medai.grader.execute import ExecJob
 from medai.grader.results import Status, SubmissionResult
 from medai.grader.state import fingerprint
-
-_CHANGED = re.compile(r"Attribute '(\w+)' for cell (\S+) has changed")
-_DUPLICATE = re.compile(r"Cell with id '(\S+)' exists multiple times")
-_SANITIZING = re.compile(r"Sanitizing (.+\.ipynb)")
+from medai.nbgrader_adapter import converters
 
 
 def submitted_dir(sub: Submission) -> Path:
@@ -64,84 +59,10 @@ def resume(sub: Submission) -> None:
     sub.executed = sub.run.state.load_executed(sub.student, sub.fingerprint)
 
 
-class _Capture(logging.Handler):
-    """Keeps (level, message) pairs, formatted at once: nbgrader logs gradebook objects that expire later."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.records: list[tuple[int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001
-            message = str(record.msg)
-        if record.exc_info and record.exc_info[1] is not None:
-            message += f"\n{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-        self.records.append((record.levelno, message))
-
-
-def _converter_log(name: str) -> tuple[logging.Logger, _Capture]:
-    log = logging.getLogger(f"medai.grade.{name}")
-    log.propagate = False
-    log.setLevel(logging.INFO)
-    for h in list(log.handlers):
-        log.removeHandler(h)
-    capture = _Capture()
-    log.addHandler(capture)
-    return log, capture
-
-
 def run_converter(sub: Submission, converter_cls, *, config, name: str) -> tuple[bool, list[tuple[int, str]]]:
     """Run one of nbgrader's converters for this student; (succeeded, what it logged)."""
-    from nbgrader.converters.base import NbGraderException
-
-    log, capture = _converter_log(name)
     coursedir = sub.run.target.coursedir(assignment_id=sub.run.target.assignment, student_id=sub.student)
-    converter = converter_cls(coursedir=coursedir, config=config, log=log)
-    converter.force = True
-    try:
-        converter.start()
-        ok = True
-    except NbGraderException:
-        ok = False
-    except Exception as err:  # noqa: BLE001 - nbgrader raised outside its own handling
-        log.error("%s: %s", type(err).__name__, err)
-        ok = False
-    return ok, capture.records
-
-
-def _failure(records: list[tuple[int, str]]) -> tuple[Status, str]:
-    text = "\n".join(message for level, message in records if level >= logging.ERROR)
-    if re.search(r"NotJSONError|does not appear to be JSON|JSONDecodeError|Unreadable Notebook|"
-                 r"Notebook does not appear|not valid JSON", text):
-        return Status.INVALID, "a notebook is not valid JSON (not a notebook file)"
-    if "SchemaTooOld" in text or "old version" in text:
-        return Status.INVALID, "a notebook uses an old nbgrader metadata format (run `nbgrader update`)"
-    if "SchemaTooNew" in text or "newer version" in text:
-        return Status.INVALID, "a notebook uses a newer nbgrader metadata format than this nbgrader"
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith(("Traceback", "  "))]
-    useful = [line for line in lines if "error processing assignment" not in line and "Please see" not in line]
-    return Status.FAILED, (useful or lines or ["nbgrader could not sanitize the submission"])[-1][:300]
-
-
-def _as_released(sub: Submission, notebook: str, cell_id: str) -> bool:
-    """Whether the submitted cell is exactly the released one. nbgrader keeps in the gradebook the checksum of
-    each locked cell *before* hidden tests are removed, so it reports every cell with hidden tests as changed
-    (and restores it, which is right); that alone is no tampering."""
-    import nbformat
-    from nbgrader.utils import compute_checksum
-
-    def cell(path: Path):
-        try:
-            nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-        except (OSError, ValueError):
-            return None
-        return next((c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id), None)
-
-    release = Path(sub.run.target.coursedir().format_path("release", ".", sub.run.target.assignment))
-    released, submitted = cell(release / notebook), cell(submitted_dir(sub) / notebook)
-    return released is not None and submitted is not None and compute_checksum(released) == compute_checksum(submitted)
+    return converters.run_converter(converter_cls, coursedir=coursedir, config=config, name=name)
 
 
 def sanitize(sub: Submission) -> None:
@@ -150,19 +71,18 @@ def sanitize(sub: Submission) -> None:
     config = copy.deepcopy(sub.run.record_config)
     config.Autograde.autograde_preprocessors = []
     ok, records = run_converter(sub, Autograde, config=config, name="sanitize")
-    notebook = "?"
-    for _, message in records:
-        if m := _SANITIZING.search(message):
-            notebook = Path(m.group(1)).name
-        elif m := _CHANGED.search(message):
-            if m.group(1) == "checksum" and _as_released(sub, notebook, m.group(2)):
-                continue
-            sub.warnings.append(f"{notebook}: cell {m.group(2)}: {m.group(1)} changed, restored from the source")
-        elif m := _DUPLICATE.search(message):
-            sub.warnings.append(f"{notebook}: cell id {m.group(1)} appears more than once; duplicates ignored")
+    said = converters.read_sanitize_log(records)
+    release = Path(sub.run.target.coursedir().format_path("release", ".", sub.run.target.assignment))
+    for notebook, cell_id, attribute in said.changed:
+        if attribute == "checksum" and converters.cell_as_released(release / notebook, submitted_dir(sub) / notebook,
+                                                                   cell_id):
+            continue
+        sub.warnings.append(f"{notebook}: cell {cell_id}: {attribute} changed, restored from the source")
+    for notebook, cell_id in said.duplicates:
+        sub.warnings.append(f"{notebook}: cell id {cell_id} appears more than once; duplicates ignored")
     if not ok:
-        status, reason = _failure(records)
-        sub.result = new_result(sub, status, reason)
+        invalid, reason = converters.classify_failure(records)
+        sub.result = new_result(sub, Status.INVALID if invalid else Status.FAILED, reason)
         sub.result.tampered = list(sub.warnings)
         sub.done = True
 

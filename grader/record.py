@@ -13,10 +13,10 @@ from pathlib import Path
 
 from medai.grader.cell_proof import tampered_cells
 from medai.grader.context import Submission
-from medai.grader.execute import autograde_split
-from medai.grader.late import utc
 from medai.grader.prepare import _now, autograded_dir, new_result, run_converter, submitted_dir
-from medai.grader.results import CellScore, Lateness, NotebookResult, Status
+from medai.grader.results import CellScore, LateRecord, NotebookResult, Status
+from medai.nbgrader_adapter.converters import autograde_split
+from medai.nbgrader_adapter.gradebook import gradebook, utc
 
 _ORDER = [Status.INVALID, Status.TIMED_OUT, Status.FAILED]
 
@@ -89,12 +89,12 @@ def save_grades(sub: Submission) -> None:
 
 def read_scores(sub: Submission) -> None:
     """The gradebook's own numbers, per grade cell, for every notebook of the assignment."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     run = sub.run
     outcomes = {nb.name: nb for nb in sub.result.notebooks}
     ordered = []
-    with Gradebook(run.target.db_url, run.target.course_id) as gb:
+    with gradebook(run.target.db_url, run.target.course_id) as gb:
         for notebook in run.notebooks:
             name = f"{notebook}.ipynb"
             result = outcomes.get(name)
@@ -120,7 +120,7 @@ def read_scores(sub: Submission) -> None:
             timestamp, seconds_late = None, 0.0
     sub.result.notebooks = ordered
     sub.result.timestamp = utc(timestamp).isoformat() if timestamp else None
-    sub.result.late = Lateness(seconds_late=seconds_late, policy="nbgrader") if seconds_late > 0 else None
+    sub.result.late = LateRecord(seconds_late=seconds_late, policy="nbgrader") if seconds_late > 0 else None
 
 
 def assess_lateness(sub: Submission) -> None:
@@ -134,7 +134,7 @@ def assess_lateness(sub: Submission) -> None:
     late = lateness(course, assignment_id=sub.run.target.assignment, student=sub.student,
                     submitted=dt.datetime.fromisoformat(sub.result.timestamp))
     seconds = (dt.datetime.fromisoformat(sub.result.timestamp) - late.deadline).total_seconds()
-    sub.result.late = Lateness(seconds_late=seconds, days_late=late.days_late,
+    sub.result.late = LateRecord(seconds_late=seconds, days_late=late.days_late,
                                penalty_percent=late.penalty_percent, deadline=late.deadline.isoformat(),
                                policy="course.yaml") if late.late else None  # inside the grace: on time
 
@@ -156,9 +156,7 @@ def deadline(sub: Submission):
         from medai.course.late import deadline_for
 
         return deadline_for(run.target.course, assignment_id=run.target.assignment, student=sub.student)
-    from nbgrader.api import Gradebook
-
-    with Gradebook(run.target.db_url, run.target.course_id) as gb:
+    with gradebook(run.target.db_url, run.target.course_id) as gb:
         due = gb.find_assignment(run.target.assignment).duedate
     return utc(due) if due else None
 
@@ -201,11 +199,10 @@ def return_feedback(sub: Submission) -> None:
     """Grade on submit: put this student's feedback in the exchange for them to fetch, now."""
     if not (sub.run.options.return_feedback and sub.result.feedback):
         return
-    from nbgrader.apps import NbGraderAPI
+    from medai.nbgrader_adapter.config import api
 
     target = sub.run.target
-    result = NbGraderAPI(coursedir=target.coursedir(), config=target.config).release_feedback(
-        target.assignment, sub.student)
+    result = api(target.config).release_feedback(target.assignment, sub.student)
     if not result.get("success"):
         sub.result.reason = "feedback could not be returned: " + (result.get("error") or result.get("log") or "")[-300:]
         sub.run.state.save(sub.result)

@@ -50,8 +50,9 @@ class NotebookResult:
 
 
 @dataclass
-class Lateness:
-    """How late, by course.yaml's policy (or nbgrader's own when there is no course.yaml)."""
+class LateRecord:
+    """How late a graded submission was, as the run records it in its JSON state (by course.yaml's policy, or
+    nbgrader's own when there is no course.yaml). The field names are the state files' keys: keep them."""
 
     seconds_late: float
     days_late: int = 0
@@ -69,7 +70,7 @@ class SubmissionResult:
     reason: str = ""
     notebooks: list[NotebookResult] = field(default_factory=list)
     tampered: list[str] = field(default_factory=list)  # what nbgrader restored: "p1.ipynb: cell ro1 checksum"
-    late: Lateness | None = None
+    late: LateRecord | None = None
     timestamp: str | None = None  # the submission's own timestamp (nbgrader's timestamp.txt), UTC ISO
     recorded: bool = False  # scores are in the gradebook and the autograded notebooks written
     feedback: bool = False
@@ -103,7 +104,7 @@ class SubmissionResult:
             NotebookResult(**{**nb, "status": Status(nb["status"]), "cells": [CellScore(**c) for c in nb["cells"]]})
             for nb in data.pop("notebooks")
         ]
-        late = Lateness(**data.pop("late")) if data.get("late") else data.pop("late", None)
+        late = LateRecord(**data.pop("late")) if data.get("late") else data.pop("late", None)
         return cls(**{**data, "status": Status(data.pop("status")), "notebooks": notebooks, "late": late})
 
 

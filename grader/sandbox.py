@@ -26,30 +26,34 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medai.course.model import GradingPolicy
 from medai.errors import UserError
 from medai.mountns import (  # noqa: F401 - re-exported: the primitives live in medai.mountns
     CLONE_NEWNET, CLONE_NEWNS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, SHARED_TMP_DIRS, mount,
     no_new_privs, private_namespace, private_proc, private_tmpfs, unshare,
 )
 from medai.mountns import unavailable_reason as namespace_unavailable_reason
+from medai.settings import default, parse_size
 
-ACCOUNT_PREFIX = "medai-sandbox"
+ACCOUNT_PREFIX = default("sandbox_prefix")  # MEDAI_SANDBOX_PREFIX's default (medai.settings)
 ACCOUNT_COMMENT = "medai grading sandbox"
 GiB = 1 << 30
 MiB = 1 << 20
+POLICY = GradingPolicy()  # course.yaml's grading defaults: a Limits() without a course grades by them
+
 
 
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits. Memory is address space (RLIMIT_AS) of each process."""
 
-    memory_bytes: int = 4 * GiB
+    memory_bytes: int = parse_size(POLICY.memory)
     cpu_seconds: int = 900
     processes: int = 128
     file_bytes: int = 512 * MiB
     open_files: int = 512
     tmp_bytes: int = 1 * GiB
-    wall_seconds: float = 1800.0
+    wall_seconds: float = float(POLICY.timeout_seconds)
 
     def rlimits(self, *, own_account: bool) -> dict[int, int]:
         limits = {

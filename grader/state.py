@@ -74,6 +74,11 @@ class GradeState:
                 out.append(result)
         return out
 
+    def save_receipt(self, student: str, receipt: dict) -> None:
+        """How a collected submission arrived: its folder, claimed and received times (see
+        medai.nbgrader_adapter.collect)."""
+        _write_atomic(self.root / "receipts" / f"{student}.json", json.dumps(receipt, indent=1).encode())
+
     def rejected_before(self, rejected: list[tuple[str, str]]) -> set[str]:
         """Which of these rejected exchange folders were reported by an earlier run; remembers them all."""
         path = self.root / "rejected.json"

@@ -14,8 +14,10 @@ from traitlets.config import Config
 
 from medai.course import Course
 from medai.course.layout import Layout
-from medai.course.nbgrader_settings import nbgrader_settings
 from medai.errors import UserError
+from medai.nbgrader_adapter.collect import safe_id
+from medai.nbgrader_adapter.config import grader_config
+from medai.settings import Settings
 
 
 @dataclass
@@ -36,64 +38,13 @@ class Target:
         return self.config.CourseDirectory.course_id
 
     def coursedir(self, **traits):
-        from nbgrader.coursedir import CourseDirectory
+        from medai.nbgrader_adapter.config import coursedir
 
-        cd = CourseDirectory(config=self.config)
-        for name, value in traits.items():
-            setattr(cd, name, value)
-        return cd
-
-
-def _load_nbgrader_config(course_dir: Path) -> Config:
-    """nbgrader_config.py/.json from the Jupyter config path, then from the course directory (as `nbgrader`
-    run there would read them)."""
-    from jupyter_core.paths import jupyter_config_path
-    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
-
-    config = Config()
-    for folder in [*reversed(jupyter_config_path()), str(course_dir)]:
-        for loader in (PyFileConfigLoader, JSONFileConfigLoader):
-            suffix = ".py" if loader is PyFileConfigLoader else ".json"
-            path = Path(folder) / f"nbgrader_config{suffix}"
-            if path.is_file():
-                try:
-                    config.merge(loader(path.name, path=str(path.parent)).load_config())
-                except Exception as err:  # noqa: BLE001 - a broken config is the user's to fix
-                    raise UserError(f"{path}: cannot load nbgrader configuration: {err}") from None
-    return config
-
-
-def course_config(*, course_dir: Path, course: Course | None, layout: Layout, db_url: str | None = None) -> Config:
-    """nbgrader's configuration for grading this course directory (medai's grader settings on top when a
-    course.yaml applies); the course directory's own gradebook URL wins over medai's default, `db_url` over
-    both."""
-    config = _load_nbgrader_config(course_dir)
-    configured_db = config.CourseDirectory.get("db_url")
-    if course is not None:
-        for (cls, trait), value in nbgrader_settings(course, layout, role="grader").items():
-            config[cls][trait] = value
-        if configured_db:
-            config.CourseDirectory.db_url = configured_db
-    config.CourseDirectory.root = str(course_dir)
-    # the graders' side of the exchange, whatever the course's own configuration says (students' folders are
-    # untrusted: medai.grader.exchange_collect, exchange_feedback)
-    from medai.course.nbgrader_settings import PRIVATE_FEEDBACK, SAFE_COLLECT
-
-    config.ExchangeFactory.collect = SAFE_COLLECT
-    config.ExchangeFactory.release_feedback = PRIVATE_FEEDBACK
-    if db_url:
-        config.CourseDirectory.db_url = db_url
-    elif "db_url" not in config.CourseDirectory:
-        config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
-    if "course_id" not in config.CourseDirectory:
-        config.CourseDirectory.course_id = "default_course"
-    return config
+        return coursedir(self.config, **traits)
 
 
 def load_target(*, course_dir: str | Path, assignment: str, course: Course | None, layout: Layout | None = None,
                 db_url: str | None = None) -> Target:
-    from medai.grader.exchange_collect import safe_id
-
     if not safe_id(assignment):
         raise UserError(f"{assignment!r} is not an assignment id (letters, digits, '_', '-', '.'; no path parts)")
     course_dir = Path(course_dir).resolve()
@@ -110,8 +61,8 @@ def load_target(*, course_dir: str | Path, assignment: str, course: Course | Non
     if course is None:
         notes.append("no course.yaml for this course directory: nbgrader's own configuration and late "
                      "submission plugin apply; course.yaml's late policy does not")
-    layout = layout or Layout.from_env(course_dir=course_dir)
-    config = course_config(course_dir=course_dir, course=course, layout=layout, db_url=db_url)
+    layout = layout or Settings.from_env(course_dir=course_dir).layout
+    config = grader_config(course_dir=course_dir, course=course, layout=layout, db_url=db_url)
     if not (course_dir / "source" / assignment).is_dir() and not (course_dir / "release" / assignment).is_dir():
         raise UserError(f"{course_dir}: no assignment {assignment!r} (neither source/{assignment} nor "
                         f"release/{assignment} exists)")

@@ -6,11 +6,13 @@ jupyterhub_config.py calls :func:`apply_all`; tests apply them to a bare ``trait
 from __future__ import annotations
 
 from medai.course import Course, Roster
+from medai.course.model import ROLE_GROUPS
 from medai.hub.settings import HubSettings
 from medai.hub.storage import parse_size
+from medai.settings import env_name
 
-# hub groups (students per track come from the course's tracks)
-STUDENTS, INSTRUCTORS, STAFF = "students", "instructors", "staff"
+# hub groups: one per roster role (named in medai.course.model), and students per track from the course's tracks
+STUDENTS, INSTRUCTORS, STAFF = ROLE_GROUPS["student"], ROLE_GROUPS["instructor"], ROLE_GROUPS["staff"]
 GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directory and runs the formgrader
 CLI_SERVICE = "medai-cli"
 PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
@@ -183,7 +185,7 @@ def apply_spawner(c, s: HubSettings) -> None:
     c.Spawner.environment = {
         # nbgrader runs `alembic` by name: the environment's bin/ comes first on PATH
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
-        "MEDAI_DATA": str(s.layout.data_dir),
+        env_name("data_dir"): str(s.data_path),  # where medai.datasets finds the built data (MEDAI_DATA)
     }
     c.Spawner.pre_spawn_hook = _role_config_hook(s)
 
@@ -214,12 +216,10 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "JUPYTER_CONFIG_PATH": str(s.layout.role_config_dir("grader")),
         "JUPYTERHUB_DEFAULT_URL": "/formgrader",
-        "MEDAI_ROOT": str(s.layout.root),
-        "MEDAI_COURSE_DIR": course_dir,
-        "MEDAI_COURSE": str(s.course_file),
+        # every setting the hub has (root, course, course directory, gradebook, sandbox prefix, ...), passwords
+        # left out, so the services' own medai commands read the same ones back (medai.settings)
+        **s.replace(course_dir=s.layout.course_dir).to_env(secrets=False),
     }
-    if s.layout.gradebook_override:  # a database server instead of SQLite in the course directory
-        grader_env["MEDAI_GRADEBOOK_URL"] = s.layout.gradebook_override
     run_as = {} if s.single_account else {"user": GRADER_ACCOUNT}
     c.JupyterHub.services = [
         {
@@ -294,8 +294,7 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
             ],
             "environment": {**{k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
                             # useradd (sandbox accounts are created on first use) lives in /usr/sbin
-                            "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                            "MEDAI_SANDBOX_PREFIX": s.sandbox_prefix},
+                            "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
             "cwd": course_dir,
         })
 

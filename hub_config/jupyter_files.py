@@ -11,7 +11,7 @@ from pathlib import Path
 
 from medai.course import Course
 from medai.course.layout import Layout
-from medai.course.nbgrader_settings import nbgrader_settings
+from medai.nbgrader_adapter.config import nbgrader_settings
 
 NBGRADER_SERVER_EXTENSIONS = ("formgrader", "course_list", "assignment_list", "validate_assignment")
 NBGRADER_LAB_PLUGINS = ("formgrader", "create-assignment", "course-list", "assignment-list", "validate-assignment")

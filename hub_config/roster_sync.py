@@ -16,6 +16,7 @@ from medai.hub.apply import hub_groups
 from medai.hub.hub_api import HubAPI
 from medai.hub.runtime import prepare
 from medai.privileges import run_as_owner_of
+from medai.settings import Settings
 
 # Korean compound family names (two syllables); otherwise the first syllable is the family name
 KOREAN_COMPOUND_SURNAMES = {"남궁", "선우", "제갈", "황보", "독고", "사공", "서문", "동방", "어금", "망절"}
@@ -56,9 +57,9 @@ class ImportReport:
 
 
 def _sync_gradebook(layout: Layout, students: list[tuple[str, str, str, str]]) -> int:
-    from nbgrader.api import Gradebook
+    from medai.nbgrader_adapter.gradebook import gradebook
 
-    with Gradebook(layout.gradebook_url) as gb:
+    with gradebook(layout.gradebook_url) as gb:
         for sid, first, last, email in students:
             gb.update_or_create_student(sid, first_name=first, last_name=last, email=email)
         return len(gb.students)
@@ -107,10 +108,11 @@ def save_roster(src: Path, layout: Layout) -> None:
     tmp.replace(layout.roster_file)
 
 
-def import_roster(*, path: str | Path, course: Course, layout: Layout, system: bool) -> ImportReport:
+def import_roster(*, path: str | Path, course: Course, settings: Settings, system: bool) -> ImportReport:
     roster = parse_roster(path, course=course)  # raises RosterError listing every bad line: nothing applied
+    layout = settings.layout
     report = ImportReport(people=len(roster.people))
-    report.created_accounts = prepare(course=course, roster=roster, layout=layout, system=system).created_accounts
+    report.created_accounts = prepare(course=course, roster=roster, settings=settings, system=system).created_accounts
     report.gradebook_students = sync_gradebook(roster=roster, layout=layout)
     save_roster(Path(path), layout)
     api = HubAPI.for_layout(layout)

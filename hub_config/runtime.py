@@ -19,8 +19,8 @@ from medai.course.layout import Layout
 from medai.hub import accounts
 from medai.hub.apply import GRADER_ACCOUNT
 from medai.hub.jupyter_files import write_lab_overrides, write_role_configs
-from medai.hub.settings import HubSettings
 from medai.hub.storage import image_path, limit_directory, parse_size
+from medai.settings import Settings
 
 
 @dataclass
@@ -88,10 +88,10 @@ def ensure_people(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
     return created
 
 
-def limit_storage(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
+def limit_storage(*, roster: Roster, settings: Settings, system: bool) -> list[str]:
     """The exchange and each roster person's home become size-limited filesystems of their own
-    (medai.hub.storage; MEDAI_EXCHANGE_LIMIT, MEDAI_HOME_LIMIT). Returns warnings for what stays unlimited."""
-    settings = HubSettings.from_env()
+    (medai.hub.storage; settings.exchange_limit, settings.home_limit). Returns warnings for what stays unlimited."""
+    layout = settings.layout
     if not system:
         return ["storage limits are NOT enforced: homes and the exchange share the hub's disk (not root)"]
     import pwd
@@ -127,8 +127,9 @@ def _differs(a: Path, b: Path) -> bool:
         _differs(a / sub, b / sub) for sub in cmp.common_dirs)
 
 
-def prepare(*, course: Course, roster: Roster, layout: Layout, system: bool) -> PrepareReport:
-    """Create or repair the whole data root. `system`: real Unix accounts (root), else one account."""
+def prepare(*, course: Course, roster: Roster, settings: Settings, system: bool) -> PrepareReport:
+    """Create or repair the whole data root of `settings`. `system`: real Unix accounts (root), else one account."""
+    layout = settings.layout
     report = PrepareReport()
     uid = gid = -1
     graders_gid = -1
@@ -145,9 +146,9 @@ def prepare(*, course: Course, roster: Roster, layout: Layout, system: bool) -> 
     _mkdir(layout.course_dir, 0o700, uid, gid)
     report.created_accounts = ensure_people(roster=roster, layout=layout, system=system)
     # the exchange and every home on a size-limited filesystem of its own, away from the hub's and gradebook's
-    report.storage_warnings = limit_storage(roster=roster, layout=layout, system=system)
+    report.storage_warnings = limit_storage(roster=roster, settings=settings, system=system)
     # nbgrader's exchange: the root sticky and world-writable as nbgrader requires; the course's inbound is
-    # write-only for students and setgid to the graders, so submissions are private (medai.hub.exchange)
+    # write-only for students and setgid to the graders, so submissions are private (medai.nbgrader_adapter.submit)
     exchange = layout.exchange_dir / course.course.id
     _mkdir(layout.exchange_dir, 0o1777)
     _mkdir(exchange, 0o755, uid, gid)

@@ -16,30 +16,15 @@ left as it is, unlimited, with a warning.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from medai.course.layout import Layout
-
-UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+from medai.settings import UNITS, parse_size  # noqa: F401 - re-exported: sizes are settings' business
 MKFS_OPTIONS = ["-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1"]
 NEAR_FULL = 0.9  # `medai storage` and the storage guard flag homes at 90 % of their limit
-
-
-def parse_size(text: str | int) -> int:
-    """Bytes in "2G", "512M", "64K", "1024"; 0 (or "0", "off", "") means no limit."""
-    if isinstance(text, int):
-        return text
-    value = text.strip().upper().removesuffix("B").removesuffix("I")
-    if value in ("", "0", "OFF", "NONE"):
-        return 0
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)", value)
-    if not m:
-        raise ValueError(f"not a size: {text!r} (examples: 2G, 512M)")
-    return int(float(m.group(1)) * UNITS[m.group(2)])
 
 
 def format_size(n: int) -> str:

@@ -12,15 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from medai.course import Course, Roster
-from medai.course.layout import Layout
 from medai.errors import UserError
 from medai.hub import roster_sync
 from medai.hub.hub_api import HubAPI, write_url
 from medai.hub.runtime import cli_token, load_saved_roster, prepare
 from medai.hub.settings import HubSettings
+from medai.settings import ENV_NAMES
 
 CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
-DEMO_PASSWORD_DEFAULT = "medai-demo"
 
 
 def demo_roster_file(course_file: Path) -> Path:
@@ -31,38 +30,30 @@ def demo_roster_file(course_file: Path) -> Path:
     return path
 
 
-def prepare_deployment(*, course: Course, layout: Layout, demo: bool, system: bool) -> tuple[Roster, list[str]]:
+def prepare_deployment(*, course: Course, settings: HubSettings, demo: bool,
+                       system: bool) -> tuple[Roster, list[str]]:
     """Import the roster (the demo one with `demo`) and build the data root. Returns the roster and what was done."""
+    layout = settings.layout
     if demo:
         report = roster_sync.import_roster(path=demo_roster_file(course.source_path), course=course,
-                                           layout=layout, system=system)
+                                           settings=settings, system=system)
         return load_saved_roster(layout, course), report.lines()
     if not layout.roster_file.exists():
         raise UserError(
             f"no roster imported into {layout.root} yet: run `medai roster import FILE.csv` first "
             "(or `medai up --demo` for the demo cohort)")
     roster = load_saved_roster(layout, course)
-    lines = prepare(course=course, roster=roster, layout=layout, system=system).lines()
+    lines = prepare(course=course, roster=roster, settings=settings, system=system).lines()
     lines.append(f"gradebook: {roster_sync.sync_gradebook(roster=roster, layout=layout)} students")
     return roster, lines
 
 
 def hub_environment(settings: HubSettings) -> dict[str, str]:
-    """What jupyterhub_config.py reads (medai.hub.settings.HubSettings.from_env)."""
-    env = dict(os.environ)
-    env.update({
-        "MEDAI_ROOT": str(settings.layout.root),
-        "MEDAI_COURSE_DIR": str(settings.layout.course_dir),
-        "MEDAI_COURSE": str(settings.course_file),
-        "MEDAI_HUB_IP": settings.ip,
-        "MEDAI_HUB_PORT": str(settings.port),
-        "MEDAI_AUTH": settings.auth,
-        "MEDAI_SINGLE_ACCOUNT": "1" if settings.single_account else "0",
-        "MEDAI_VENV_BIN": str(settings.venv_bin),
-        "PATH": f"{settings.venv_bin}:{env.get('PATH', '/usr/bin:/bin')}",
-    })
-    if settings.auth == "shared-password":
-        env["MEDAI_SHARED_PASSWORD"] = settings.shared_password
+    """The hub process's environment: ours, with every setting written as jupyterhub_config.py reads it back
+    (HubSettings.from_env), and the environment's bin/ first on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}  # a setting not set is its default there too
+    env.update(settings.to_env())
+    env["PATH"] = f"{settings.venv_bin}:{env.get('PATH', '/usr/bin:/bin')}"
     return env
 
 

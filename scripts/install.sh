@@ -68,6 +68,8 @@ fi
 
 # medai itself, always (cheap): a regular install, so users' servers never read from this checkout.
 log "pip install medai (no deps) from $here"
+# setuptools reuses an in-tree build/ folder: stale copies of moved or deleted modules would be installed too
+as_root rm -rf "$here/build"
 as_root "${pip[@]}" --no-deps --force-reinstall "$here"
 as_root chmod -R a+rX "$prefix"
 log "ready: $venv/bin/medai"

@@ -46,7 +46,7 @@ def make_course(root: Path, assignments: dict[str, dict[str, object]], *, course
     bytes or a path), generated into the gradebook and release/ by nbgrader itself."""
     from nbgrader.apps import NbGraderAPI
 
-    from medai.grader.target import _load_nbgrader_config
+    from medai.nbgrader_adapter.config import load_course_config
 
     use_venv_path()
     root.mkdir(parents=True, exist_ok=True)
@@ -56,7 +56,7 @@ def make_course(root: Path, assignments: dict[str, dict[str, object]], *, course
         folder.mkdir(parents=True)
         for name, content in files.items():
             write_file(folder / name, content)
-    config = _load_nbgrader_config(root)
+    config = load_course_config(root)
     config.CourseDirectory.root = str(root)
     api = NbGraderAPI(config=config)
     for assignment in assignments:
@@ -96,10 +96,10 @@ def stock_autograde(root: Path, assignment: str, students: list[str]) -> dict[st
     """Reference: nbgrader's own autograde (its API, in this process), one student at a time."""
     from nbgrader.apps import NbGraderAPI
 
-    from medai.grader.target import _load_nbgrader_config
+    from medai.nbgrader_adapter.config import load_course_config
 
     use_venv_path()
-    config = _load_nbgrader_config(root)
+    config = load_course_config(root)
     config.CourseDirectory.root = str(root)
     config.Execute.shutdown_kernel = "immediate"
     api = NbGraderAPI(config=config)

@@ -102,12 +102,14 @@ def test_built_course_validates_with_files(tmp_path, raw):
 
 
 def test_default_path_from_env(tmp_path, raw, monkeypatch):
+    from medai.settings import Settings
+
     path = write_course(tmp_path, raw)
     monkeypatch.setenv("MEDAI_COURSE", str(path))
-    assert load_course().source_path == path.absolute()
+    assert load_course(Settings.from_env().course_file).source_path == path.absolute()
     monkeypatch.delenv("MEDAI_COURSE")
     monkeypatch.chdir(tmp_path)
-    assert load_course().source_path == path.absolute()
+    assert load_course(Settings.from_env().course_file).source_path == path.absolute()
 
 
 def test_naive_datetimes_are_course_timezone(tmp_path, raw):

@@ -181,15 +181,15 @@ def test_students_see_only_the_assignment_list(course):
 
 
 def test_a_gradebook_server_reaches_the_grader_services_and_the_grader_config(course, roster, layout, monkeypatch):
-    from medai.course.layout import Layout
-    from medai.course.nbgrader_settings import nbgrader_settings
+    from medai.nbgrader_adapter.config import nbgrader_settings
+    from medai.settings import Settings
 
     monkeypatch.setenv("MEDAI_GRADEBOOK_URL", "postgresql://grader@db.internal/medai101")
-    pg = Layout.from_env(root=layout.root)
+    pg = Settings.from_env(root=layout.root).layout
     assert pg.gradebook_url == "postgresql://grader@db.internal/medai101"
     assert nbgrader_settings(course, pg, role="grader")[("CourseDirectory", "db_url")] == pg.gradebook_url
     services = {s["name"]: s for s in applied(course, roster, pg).JupyterHub.services}
     for name in ("progress", "release-scheduler", GRADE_ON_SUBMIT_SERVICE, formgrader_service(course)):
         assert services[name]["environment"]["MEDAI_GRADEBOOK_URL"] == pg.gradebook_url, name
     monkeypatch.delenv("MEDAI_GRADEBOOK_URL")
-    assert Layout.from_env(root=layout.root).gradebook_url == f"sqlite:///{layout.root / 'course' / 'gradebook.db'}"
+    assert Settings.from_env(root=layout.root).layout.gradebook_url == f"sqlite:///{layout.root / 'course' / 'gradebook.db'}"

@@ -1,5 +1,5 @@
-"""Who may import whom (../shared/DESIGN.md): every import of medai's own code, also inside functions, walked
-from the source; a forbidden direction fails with the file and line."""
+"""Who may import whom (README "How it is put together"): every import of medai's own code, also inside
+functions, walked from the source; a forbidden direction fails with the file and line."""
 from __future__ import annotations
 
 import ast
@@ -12,12 +12,15 @@ ERRORS = {"medai.errors"}
 # small top-level helpers the grader, progress and hub layers may use; they import no subpackage themselves
 HELPERS = ERRORS | {"medai.privileges", "medai.mountns"}
 ADAPTER = {"medai.nbgrader_adapter"}  # everything that knows nbgrader's internals (grader and progress)
+# every MEDAI_* setting and its default (one pydantic model); it builds a medai.course.layout.Layout, so
+# medai.course itself may not use it
+SETTINGS = {"medai.settings"}
 ALLOWED = {
     "medai.course": ERRORS,
-    "medai.datasets": {"medai.course"} | ERRORS,
-    "medai.grader": {"medai.course", "medai.datasets"} | HELPERS | ADAPTER,
-    "medai.progress": {"medai.course"} | HELPERS | ADAPTER,
-    "medai.hub": {"medai.course"} | HELPERS,
+    "medai.datasets": {"medai.course"} | ERRORS | SETTINGS,
+    "medai.grader": {"medai.course", "medai.datasets"} | HELPERS | ADAPTER | SETTINGS,
+    "medai.progress": {"medai.course"} | HELPERS | ADAPTER | SETTINGS,
+    "medai.hub": {"medai.course"} | HELPERS | ADAPTER | SETTINGS,
 }
 
 
@@ -49,7 +52,7 @@ def _layer(module: str) -> str | None:
 
 def test_imports_follow_the_design():
     packages = _packages()
-    assert {"medai.course", "medai.datasets", "medai.grader", "medai.hub"} <= set(packages), packages
+    assert {"medai.course", "medai.datasets", "medai.grader", "medai.progress", "medai.hub"} <= set(packages), packages
     wrong = []
     for package, folder in packages.items():
         for path in sorted((REPO / folder).rglob("*.py")):
@@ -63,12 +66,20 @@ def test_imports_follow_the_design():
 
 
 def test_the_helpers_import_no_layer():
-    for helper in HELPERS | ADAPTER:
-        path = REPO / "src" / "medai" / f"{helper.split('.')[1]}.py"
-        if not path.exists():
-            continue
-        layers = {_layer(m) for _, m in _imports(path)} - {None, *HELPERS, *ADAPTER}
-        assert layers <= {"medai.course"} if helper in ADAPTER else layers == set(), (helper, layers)
+    for helper in HELPERS:
+        layers = {_layer(m) for _, m in _imports(REPO / "src" / "medai" / f"{helper.split('.')[1]}.py")}
+        assert layers - {None, helper} <= ERRORS, (helper, layers)
+
+
+def test_the_settings_import_only_the_layout_and_the_error_root():
+    modules = {m for _, m in _imports(REPO / "src" / "medai" / "settings.py") if m.startswith("medai")}
+    assert modules == {"medai.course.layout", "medai.errors"}, modules
+
+
+def test_the_nbgrader_adapter_imports_only_the_course_and_errors():
+    wrong = [f"{p.relative_to(REPO)}:{line}: {m}" for p in sorted((REPO / "src/medai/nbgrader_adapter").rglob("*.py"))
+             for line, m in _imports(p) if _layer(m) not in {None, "medai.course", "medai.nbgrader_adapter", *ERRORS}]
+    assert wrong == []
 
 
 def test_the_walk_sees_a_forbidden_import(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import sys
 import types
-from dataclasses import fields
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,10 +13,11 @@ import pytest
 import yaml
 from traitlets.config import Config
 
-from medai.course.nbgrader_settings import PRIVATE_SUBMIT
+from medai.nbgrader_adapter.config import PRIVATE_SUBMIT
 from medai.hub.apply import INSTRUCTORS, STAFF, STUDENTS, formgrader_service, hub_groups, role_of
 from medai.hub.jupyter_files import page_config, server_config
 from medai.hub.settings import HubSettings
+from medai.settings import default
 from tests.conftest import PEER, REPO
 
 VALUES = REPO / "hub_config" / "k8s" / "values.yaml"
@@ -158,7 +158,7 @@ def test_the_culler_role_has_exactly_the_culler_scopes(values):
 
 
 def test_culling_is_on_with_the_local_hub_timings(values):
-    defaults = {f.name: f.default for f in fields(HubSettings)}
+    defaults = {name: default(name) for name in HubSettings.model_fields}
     assert values["cull"]["enabled"] is True
     assert values["cull"]["timeout"] == defaults["cull_timeout"] == 3600
     assert values["cull"]["every"] == defaults["cull_every"] == 300

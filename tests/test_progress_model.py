@@ -10,8 +10,8 @@ import pytest
 
 from medai.course import load_course
 from medai.errors import UserError
-from medai.grader.progress import Observations, StudentInfo, Thresholds, compute_progress
-from medai.grader.progress_sources import GradebookMismatch, load_progress
+from medai.progress.model import Observations, StudentInfo, Thresholds, compute_progress
+from medai.progress.sources import GradebookMismatch, load_progress
 from tests import progress_fixture as pf
 
 # Late policy of the fixture: 10 % per started day after deadline + 15 min grace, capped at 50 %.
@@ -133,10 +133,10 @@ def test_select_filters_track_cohort_student_and_risk(report):
 def test_gradebook_totals_equal_nbgraders_own(fx):
     from nbgrader.api import Gradebook
 
-    from medai.grader.progress_sources import _graded_rows
+    from medai.nbgrader_adapter.gradebook import submission_totals
 
     with Gradebook(fx.layout.gradebook_url) as gb:
-        mine = {(r[0], r[1]): (r[3], r[4], bool(r[5]), r[2]) for r in _graded_rows(gb)}
+        mine = {(r[0], r[1]): (r[3], r[4], bool(r[5]), r[2]) for r in submission_totals(gb)}
         theirs = {(d["student"], a.name): (d["score"], d["max_score"], bool(d["needs_manual_grade"]), d["timestamp"])
                   for a in gb.assignments for d in gb.submission_dicts(a.name)}
     assert mine == theirs and len(mine) == len(pf.GRADED)
@@ -218,7 +218,7 @@ def test_homes_that_cannot_be_read_show_released_and_say_so(fx, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
-    monkeypatch.setattr("medai.grader.progress_sources.os.listdir", listdir)
+    monkeypatch.setattr("medai.progress.sources.os.listdir", listdir)
     report = load_progress(course=fx.course, layout=fx.layout, as_of=pf.AS_OF)
     assert not report.homes_readable
     assert {a.assignment: a.state for a in report.students[0].assignments}["a5"] == "released"

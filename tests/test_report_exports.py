@@ -14,11 +14,11 @@ import pytest
 from openpyxl import load_workbook
 
 from medai.cli import main
-from medai.grader.progress_sources import load_progress
-from medai.grader.reports.csv_export import details_csv, summary_csv
-from medai.grader.reports.lms import lms_csv
-from medai.grader.reports.pdf import expected_pages, write_pdf
-from medai.grader.reports.xlsx import write_xlsx
+from medai.progress.reports.csv_export import details_csv, summary_csv
+from medai.progress.reports.lms import lms_csv
+from medai.progress.reports.pdf import expected_pages, write_pdf
+from medai.progress.reports.xlsx import write_xlsx
+from medai.progress.sources import load_progress
 from tests import progress_fixture as pf
 
 GOLDEN = Path(__file__).parent / "golden" / "progress"
@@ -199,7 +199,7 @@ def test_report_without_a_gradebook_is_a_clear_error(capsys, fx, tmp_path, monke
 
 def test_without_a_hangul_font_the_pdf_is_refused_with_the_fix(report, tmp_path, monkeypatch):
     from medai.errors import UserError
-    from medai.grader.reports.plots import hangul_font
+    from medai.progress.reports.plots import hangul_font
 
     monkeypatch.setenv("MEDAI_FONT", str(tmp_path / "missing.ttf"))
     hangul_font.cache_clear()

@@ -13,7 +13,7 @@ from jupyterhub.services.auth import HubOAuth
 from openpyxl import load_workbook
 from tornado import ioloop
 
-from medai.grader.staff_page.app import allowed, make_app
+from medai.progress.staff_page.app import allowed, make_app
 from tests import progress_fixture as pf
 
 SCOPE = "access:services!service=progress"

@@ -152,7 +152,7 @@ def test_feedback_keeps_no_student_script(planted):
 
 
 def test_grader_config_uses_the_sanitising_exporter(course, layout):
-    from medai.course.nbgrader_settings import nbgrader_settings
+    from medai.nbgrader_adapter.config import nbgrader_settings
     from medai.hub.jupyter_files import server_config
 
     settings = nbgrader_settings(course, layout, role="grader")

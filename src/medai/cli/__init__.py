@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sys
 
@@ -49,17 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _venv_bin_first_on_path() -> None:
-    """nbgrader runs `alembic` by name: this environment's bin/ must come first on PATH (also for the
-    grader account we may drop to, which cannot execute tools under /root)."""
-    bin_dir = os.path.dirname(sys.executable)
-    parts = os.environ.get("PATH", "").split(os.pathsep)
-    if parts[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
-
-
 def main(argv: list[str] | None = None) -> int:
-    _venv_bin_first_on_path()
+    from medai.nbgrader_adapter.gradebook import venv_bin_on_path
+
+    venv_bin_on_path()  # nbgrader runs `alembic` by name, also for an account we drop to
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

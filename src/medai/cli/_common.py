@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from medai.course.layout import Layout
+from medai.settings import Settings
 
 
 def add_command(sub, common, name: str, *, help: str, example: str, func, description: str | None = None):
@@ -15,8 +15,16 @@ def add_command(sub, common, name: str, *, help: str, example: str, func, descri
     return parser
 
 
+def settings(args) -> Settings:
+    """The settings (medai.settings, from the environment), with --course-dir and --course applied."""
+    given = {"course_dir": args.course_dir} if getattr(args, "course_dir", None) else {}
+    if getattr(args, "course", None):
+        given["course_file"] = args.course
+    return Settings.from_env(**given)
+
+
 def course_path(args) -> str:
-    return args.course or os.environ.get("MEDAI_COURSE") or "course/course.yaml"
+    return str(settings(args).course_file)
 
 
 def load(args):
@@ -27,4 +35,4 @@ def load(args):
 
 
 def layout(args) -> Layout:
-    return Layout.from_env(course_dir=args.course_dir)
+    return settings(args).layout

@@ -2,51 +2,50 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
+from typing import get_args
 
-from medai.cli._common import add_command, course_path, layout
+from medai.cli._common import add_command, layout, settings
+from medai.course.model import GradingPolicy
 from medai.errors import UserError
+from medai.settings import parse_size
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)i?B?$", re.I)
-
-
-def parse_size(text: str) -> int:
-    m = _SIZE.match(text.strip())
-    if not m:
-        raise UserError(f"{text!r} is not a size; write e.g. 4G or 512M")
-    return int(float(m.group(1)) * 1024 ** "_KMGT".index(m.group(2).upper() or "_"))
+POLICY = GradingPolicy.model_fields  # course.yaml's grading defaults, for the help below
 
 
 def _course(args):
     """course.yaml when one is named (--course, $MEDAI_COURSE) or the default exists; None otherwise."""
     from medai.course import load_course
 
-    explicit = args.course or os.environ.get("MEDAI_COURSE")
-    path = course_path(args)
-    if not explicit and not Path(path).is_file():
+    given = settings(args)
+    path = given.course_file
+    if "course_file" not in given.model_fields_set and not Path(path).is_file():
         return None
     return load_course(path)
 
 
 def options_from(args, course=None):
     """GradeOptions from the command line; what it leaves out comes from course.yaml's `grading` policy."""
-    from medai.course.model import GradingPolicy
     from medai.grader.context import GradeOptions
-    from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
+    from medai.grader.sandbox import Limits
 
     policy = course.grading if course is not None else GradingPolicy()
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
-    limits = Limits(memory_bytes=parse_size(args.memory or policy.memory),
-                    wall_seconds=float(args.timeout or policy.timeout_seconds))
+    try:
+        memory = parse_size(args.memory or policy.memory)
+    except ValueError as err:
+        raise UserError(f"--memory: {err}") from None
+    if memory <= 0:
+        raise UserError("--memory must be more than 0")
+    limits = Limits(memory_bytes=memory, wall_seconds=float(args.timeout or policy.timeout_seconds))
     return GradeOptions(workers=args.workers, executor=args.executor, scheduler=args.scheduler,
                         students=tuple(getattr(args, "student", None) or ()), force=getattr(args, "force", False),
                         feedback=not getattr(args, "no_feedback", False),
                         collect=not getattr(args, "no_collect", False), unsafe=args.unsafe, limits=limits,
                         preload=not args.no_preload, progress=False if args.quiet else None,
                         hidden_tests=args.hidden_tests or policy.hidden_tests,
-                        sandbox_prefix=os.environ.get("MEDAI_SANDBOX_PREFIX") or ACCOUNT_PREFIX)
+                        sandbox_prefix=settings(args).sandbox_prefix)
 
 
 def _grade(args) -> int:
@@ -84,15 +83,14 @@ def _enqueue(args) -> int:
 
 def _watch(args) -> int:
     from medai.grader.on_submit import watch
-    from medai.grader.pipeline import exchange_root
-    from medai.grader.target import course_config
+    from medai.nbgrader_adapter.config import exchange_root, grader_config
 
     lay = layout(args)
     course = _course(args)
-    config = course_config(course_dir=lay.course_dir, course=course, layout=lay)
-    inbound = exchange_root(config=config) / config.CourseDirectory.course_id / "inbound"
+    config = grader_config(course_dir=lay.course_dir, course=course, layout=lay)
+    inbound = exchange_root(config) / config.CourseDirectory.course_id / "inbound"
     options = options_from(args, course)
-    every = args.every or (course.grading.poll_seconds if course is not None else 10.0)
+    every = args.every or (course.grading if course is not None else GradingPolicy()).poll_seconds
     print(f"grade-on-submit: watching {inbound} and {lay.course_dir}/.medai-grade/queue every {every:g} s; "
           f"hidden tests in feedback: {options.hidden_tests}", flush=True)
     watch(course_dir=lay.course_dir, make_target=_target_factory(args, lay, course), options=options,
@@ -113,13 +111,15 @@ def _grading_options(p) -> None:
                    help="run student code without the sandbox (as yourself, with network): only where no sandbox "
                         "can be built and the code is trusted")
     p.add_argument("--memory", metavar="SIZE",
-                   help="address-space limit per process, e.g. 4G (default: course.yaml grading.memory, else 4G)")
+                   help="address-space limit per process, e.g. 4G (default: course.yaml grading.memory, "
+                        f"else {POLICY['memory'].default})")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="wall-clock limit per submission (default: course.yaml grading.timeout_seconds, else 1800); "
-                        "cell timeouts are nbgrader's setting")
-    p.add_argument("--hidden-tests", choices=("always", "after-due", "never"),
+                   help="wall-clock limit per submission (default: course.yaml grading.timeout_seconds, "
+                        f"else {POLICY['timeout_seconds'].default}); cell timeouts are nbgrader's setting")
+    p.add_argument("--hidden-tests", choices=get_args(POLICY["hidden_tests"].annotation),
                    help="what feedback shows of hidden tests: their code, outputs and scores always, only after the "
-                        "student's deadline, or never (default: course.yaml grading.hidden_tests, else after-due)")
+                        "student's deadline, or never (default: course.yaml grading.hidden_tests, "
+                        f"else {POLICY['hidden_tests'].default})")
     p.add_argument("--no-preload", action="store_true",
                    help="start every kernel afresh instead of forking it from a preloaded one")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -165,6 +165,7 @@ def register(sub, common) -> None:
                     "results are withheld from that feedback until the student's deadline unless told otherwise.")
     _grading_options(p)
     p.add_argument("--every", type=float, metavar="SECONDS",
-                   help="seconds between rounds (default: course.yaml grading.poll_seconds, else 10)")
+                   help="seconds between rounds (default: course.yaml grading.poll_seconds, "
+                        f"else {POLICY['poll_seconds'].default:g})")
     p.add_argument("--rounds", type=int, default=0, help="stop after N rounds (default: run until stopped)")
     p.add_argument("--no-exchange", action="store_true", help="only the queue; do not scan the exchange's inbound")

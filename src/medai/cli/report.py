@@ -18,7 +18,7 @@ def _as_of(text: str | None, course) -> dt.datetime | None:
 
 
 def _report(args):
-    from medai.grader.progress_sources import load_progress
+    from medai.progress.sources import load_progress
 
     course = load(args)
     report = load_progress(course=course, layout=layout(args), roster_path=args.roster,
@@ -35,7 +35,7 @@ def _report(args):
 
 
 def _progress(args) -> int:
-    from medai.grader.reports.export import default_name, write_progress
+    from medai.progress.reports.export import default_name, write_progress
 
     report = _report(args)
     written = write_progress(report, fmt=args.format, path=args.output or default_name(report, args.format))
@@ -49,8 +49,8 @@ def _progress(args) -> int:
 
 
 def _lms(args) -> int:
-    from medai.grader.reports.export import default_name
-    from medai.grader.reports.lms import write_lms
+    from medai.progress.reports.export import default_name
+    from medai.progress.reports.lms import write_lms
 
     report = _report(args)
     path = write_lms(report, args.output or default_name(report, "csv", kind=args.format),
@@ -60,7 +60,7 @@ def _lms(args) -> int:
 
 
 def _serve(args) -> int:
-    from medai.grader.staff_page.app import serve
+    from medai.progress.staff_page.app import serve
 
     serve(course_path=args.course, layout=layout(args), roster_path=args.roster, ip=args.ip, port=args.port)
     return 0

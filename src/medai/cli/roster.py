@@ -1,14 +1,14 @@
 """medai roster import FILE.csv"""
 from __future__ import annotations
 
-from medai.cli._common import add_command, layout, load
+from medai.cli._common import add_command, load, settings
 
 
 def _import(args) -> int:
     from medai.hub.accounts import is_root
     from medai.hub.roster_sync import import_roster
 
-    report = import_roster(path=args.file, course=load(args), layout=layout(args),
+    report = import_roster(path=args.file, course=load(args), settings=settings(args),
                            system=is_root() and not args.single_account)
     print("\n".join(report.lines()))
     return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from medai.cli._common import add_command, layout, load
+from medai.cli._common import add_command, layout, load, settings
 
 
 def _flagged(report) -> list[str]:
@@ -14,7 +14,6 @@ def _flagged(report) -> list[str]:
 
 def _storage(args) -> int:
     from medai.grader.inbound_prune import prune_inbound
-    from medai.hub.settings import HubSettings
     from medai.hub.storage import report_lines, storage_report, unmount_under
 
     lay = layout(args)
@@ -22,7 +21,7 @@ def _storage(args) -> int:
         for point in unmount_under(lay.root):
             print(f"unmounted {point}")
         return 0
-    keep = args.keep or HubSettings.from_env().submissions_keep
+    keep = args.keep or settings(args).submissions_keep
     inbound = lay.exchange_dir / load(args).course.id / "inbound" if args.prune else None
     shown: list[str] | None = None
     while True:

@@ -6,6 +6,10 @@ closed to everyone but the grading account and that student: mode 0600 plus a PO
 student's own account read it (the grading account owns the file, so it may set the ACL without root). Where
 the filesystem has no ACLs, or the student has no Unix account, the file keeps nbgrader's mode and a warning
 is logged.
+
+Depends on nbgrader 0.9.6's ExchangeReleaseFeedback: `src_path`/`dest_path`, feedback files at
+`feedback/<student>/<assignment>/<notebook>.html` beside `submission_secret.txt`, released as
+`<notebook_hash(secret, notebook_id)>.html`.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A one-line progress bar with ETA on stderr (redrawn in place on a terminal, a line per 10% otherwise)."""
+"""A grading run's progress bar (`medai grade`): one line with ETA on stderr, redrawn in place on a terminal, a line
+per 10% otherwise. Not students' standing in the course: that is medai.progress."""
 from __future__ import annotations
 
 import sys

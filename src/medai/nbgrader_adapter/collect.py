@@ -24,14 +24,17 @@ Time: a submission is as late as the moment its content last changed in the exch
 time (ctime) of its folder and everything in it, which the kernel sets and no student can move back (touching
 a file only moves it later). The time the student's server wrote into `timestamp.txt` is kept when it is no
 more than TOLERANCE earlier than that (copying takes a moment); an earlier claim is replaced by the received
-time, which is what nbgrader then reads from `submitted/.../timestamp.txt`, and the report says so. The claim,
-the received time and the folder are kept in `<course>/.medai-grade/<assignment>/receipts/<student>.json`.
+time, which is what nbgrader then reads from `submitted/.../timestamp.txt`, and the report says so (the grading
+pipeline keeps each claim, received time and folder with its state: medai.grader.state).
+
+Depends on nbgrader 0.9.6's ExchangeCollect: `init_src`/`copy_files` as the steps `start()` runs, the traits
+`update`, `before_duedate`, `coursedir.{submitted_directory, ignore, include, max_file_size, max_dir_size}`,
+`get_existing_timestamp`, and submit's folder names `<student>+<assignment>+<timestamp>[+<random>]`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import json
 import os
 import pwd
 import re
@@ -41,8 +44,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
-
-from medai.grader.state import STATE_DIR, _write_atomic
 
 MAX_ENTRIES = 10_000
 MAX_DEPTH = 32
@@ -112,6 +113,11 @@ class Received:
     @property
     def backdated(self) -> bool:
         return self.claimed is not None and self.timestamp != self.claimed
+
+    def receipt(self) -> dict:
+        """What to keep of it (times as nbgrader writes them), e.g. as JSON beside the grading state."""
+        data = {k: (format_timestamp(v) if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items()}
+        return {**data, "timestamp": format_timestamp(self.timestamp)}
 
 
 @dataclass
@@ -345,17 +351,9 @@ class SafeExchangeCollect(ExchangeCollect):
             return "unchanged"
         (tmp / "timestamp.txt").write_text(format_timestamp(received.timestamp))
         _replace_dir(tmp, dest)
-        self._keep_receipt(received)
         self.report.collected.append(received)
         self.log.info("Collecting submission: %s %s", student, self.coursedir.assignment_id)
         return "collected"
-
-    def _keep_receipt(self, received: Received) -> None:
-        path = (Path(self.coursedir.root) / STATE_DIR / self.coursedir.assignment_id / "receipts"
-                / f"{received.student}.json")
-        data = {k: (format_timestamp(v) if isinstance(v, dt.datetime) else v) for k, v in asdict(received).items()}
-        data["timestamp"] = format_timestamp(received.timestamp)
-        _write_atomic(path, json.dumps(data, indent=1).encode())
 
 
 def _claim(text: str | None, parsed: InboundName) -> dt.datetime | None:

@@ -15,8 +15,8 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from medai.grader.progress import ProgressReport
-from medai.grader.reports.tables import (
+from medai.progress.model import ProgressReport
+from medai.progress.reports.tables import (
     DETAIL_COLUMNS,
     Column,
     detail_rows,

@@ -18,7 +18,7 @@ import csv
 import io
 from pathlib import Path
 
-from medai.grader.progress import AssignmentProgress, ProgressReport
+from medai.progress.model import AssignmentProgress, ProgressReport
 
 FORMATS = ("canvas", "moodle")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from medai.grader.progress import AssignmentProgress, ProgressReport, StudentProgress
+from medai.progress.model import AssignmentProgress, ProgressReport, StudentProgress
 
 
 def r2(v: float | None) -> float | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -25,7 +24,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from medai.errors import UserError  # noqa: E402
-from medai.grader.progress import ProgressReport  # noqa: E402
+from medai.settings import Settings  # noqa: E402
+from medai.progress.model import ProgressReport  # noqa: E402
 
 HANGUL_FONTS = (
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
@@ -39,7 +39,8 @@ A4_LANDSCAPE = (11.69, 8.27)
 @lru_cache(maxsize=None)
 def hangul_font() -> str:
     """Register a Hangul font by its file path and return its family name; UserError if there is none."""
-    candidates = [os.environ["MEDAI_FONT"]] if os.environ.get("MEDAI_FONT") else list(HANGUL_FONTS)
+    font = Settings.from_env().font
+    candidates = [str(font)] if font else list(HANGUL_FONTS)
     for path in candidates:
         if Path(path).is_file():
             font_manager.fontManager.addfont(path)

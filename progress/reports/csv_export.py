@@ -8,8 +8,8 @@ import csv
 import io
 from pathlib import Path
 
-from medai.grader.progress import ProgressReport
-from medai.grader.reports.tables import DETAIL_COLUMNS, detail_rows, summary_columns, summary_rows
+from medai.progress.model import ProgressReport
+from medai.progress.reports.tables import DETAIL_COLUMNS, detail_rows, summary_columns, summary_rows
 
 
 def _cell(v) -> str:

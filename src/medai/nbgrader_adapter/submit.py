@@ -6,6 +6,9 @@ is setgid to the graders' group (see medai.hub.runtime), so every folder of a su
 group; the folders are then closed to everyone else (0770). Files keep their student's group (a student cannot
 give a file to a group they are not in) and stay 0644, which the graders can read, while other accounts cannot
 even reach them: no folder on the way lets them through.
+
+Depends on nbgrader 0.9.6's ExchangeSubmit: `copy_files()` writes `<inbound_path>/<assignment_filename>`, and
+`set_perms(dest, fileperms=, dirperms=)`.
 """
 from __future__ import annotations
 

@@ -23,15 +23,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from medai.grader.progress import ProgressReport, StudentProgress
-from medai.grader.reports.plots import (
+from medai.progress.model import ProgressReport, StudentProgress
+from medai.progress.reports.plots import (
     COHORT_PLOTS,
     _track_label,
     hangul_mono_font,
     report_style,
     track_colour,
 )
-from medai.grader.reports.tables import by_state, track_summaries
+from medai.progress.reports.tables import by_state, track_summaries
 
 A4_PORTRAIT = (8.27, 11.69)
 BOLD = 600  # NanumGothicBold's weight (matplotlib's "bold" is 700 and would log a fallback every time)

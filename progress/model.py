@@ -2,7 +2,7 @@
 
 `compute_progress` is a pure function of the course (course.yaml), the students (the roster) and what was
 observed in nbgrader's gradebook, the exchange and the students' homes (`Observations`, read by
-:mod:`medai.grader.progress_sources`). It applies the course's late policy (:mod:`medai.course.late`) to the
+:mod:`medai.progress.sources`). It applies the course's late policy (:mod:`medai.course.late`) to the
 gradebook's raw scores, so a late submission costs the same here as everywhere else.
 
 Per assignment a student has one state:

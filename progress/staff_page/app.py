@@ -31,9 +31,10 @@ from medai.course import ProblemsError, load_course
 from medai.course.layout import Layout
 from medai.course.roster import ROLE_GROUPS
 from medai.errors import UserError
-from medai.grader.progress import STATES, ProgressReport
-from medai.grader.progress_sources import load_progress
-from medai.grader.reports.tables import by_state, track_summaries
+from medai.settings import Settings
+from medai.progress.model import STATES, ProgressReport
+from medai.progress.reports.tables import by_state, track_summaries
+from medai.progress.sources import load_progress
 
 log = logging.getLogger("medai.staff_page")
 ALLOWED_GROUPS = frozenset({ROLE_GROUPS["staff"], ROLE_GROUPS["instructor"]})
@@ -70,7 +71,7 @@ class PageState:
 
     def report(self) -> ProgressReport:
         if self._report is None or time.monotonic() - self._loaded > self.max_age:
-            course = load_course(self.course_path or os.environ.get("MEDAI_COURSE") or "course/course.yaml")
+            course = load_course(self.course_path or Settings.from_env().course_file)
             self._report = load_progress(course=course, layout=self.layout, roster_path=self.roster_path,
                                          as_of=self.as_of)
             self._loaded = time.monotonic()
@@ -153,21 +154,21 @@ class StudentHandler(_Handler):
 
 
 def _plot(report: ProgressReport, name: str) -> bytes:
-    from medai.grader.reports.plots import plot_png
+    from medai.progress.reports.plots import plot_png
 
     return plot_png(report, name)
 
 
 def _download(report: ProgressReport, name: str) -> bytes:
     if name in ("canvas", "moodle"):
-        from medai.grader.reports.lms import lms_csv
+        from medai.progress.reports.lms import lms_csv
 
         return lms_csv(report, lms=name).encode("utf-8")
     if name == "csv-students":
-        from medai.grader.reports.csv_export import summary_csv
+        from medai.progress.reports.csv_export import summary_csv
 
         return summary_csv(report).encode("utf-8-sig")
-    from medai.grader.reports.export import progress_bytes
+    from medai.progress.reports.export import progress_bytes
 
     return progress_bytes(report, fmt=name)
 
@@ -226,7 +227,7 @@ def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None
 def _warm_up() -> None:
     import nbgrader.api  # noqa: F401
 
-    import medai.grader.reports.plots  # noqa: F401
+    import medai.progress.reports.plots  # noqa: F401
 
 
 def serve(*, course_path: str | None, layout: Layout, roster_path: str | None = None, ip: str = "127.0.0.1",

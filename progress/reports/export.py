@@ -4,7 +4,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from medai.grader.progress import ProgressReport
+from medai.progress.model import ProgressReport
 
 PROGRESS_FORMATS = ("csv", "xlsx", "pdf", "json")
 CONTENT_TYPES = {
@@ -19,15 +19,15 @@ def write_progress(report: ProgressReport, *, fmt: str, path: str | Path) -> lis
     """Write the report in `fmt` to `path`; returns the files written (CSV writes a summary beside it)."""
     path = Path(path)
     if fmt == "csv":
-        from medai.grader.reports.csv_export import write_csv
+        from medai.progress.reports.csv_export import write_csv
 
         return write_csv(report, path)
     if fmt == "xlsx":
-        from medai.grader.reports.xlsx import write_xlsx
+        from medai.progress.reports.xlsx import write_xlsx
 
         return [write_xlsx(report, path)]
     if fmt == "pdf":
-        from medai.grader.reports.pdf import write_pdf
+        from medai.progress.reports.pdf import write_pdf
 
         return [write_pdf(report, path)]
     if fmt == "json":

@@ -3,7 +3,7 @@
 - roster: <root>/roster.csv (the last imported one), parsed with medai.course.parse_roster;
 - gradebook: nbgrader's Gradebook API on the course's gradebook.db, opened read-only (SQLite `mode=ro`);
   raw scores and submission timestamps (UTC) of every autograded submission. The late penalty is applied
-  by medai.grader.progress from course.yaml; the penalty the grading pipeline may also store in the
+  by medai.progress.model from course.yaml; the penalty the grading pipeline may also store in the
   gradebook (SubmittedNotebook.late_submission_penalty, computed with the same medai.course.late) is not
   subtracted again;
 - exchange: an assignment is released when exchange/<course>/outbound/<id>/ exists; a submission waiting in
@@ -21,7 +21,9 @@ from pathlib import Path
 from medai.course import Course, parse_roster
 from medai.course.layout import Layout
 from medai.errors import UserError
-from medai.grader.progress import (
+from medai.nbgrader_adapter.collect import Rejection, parse_inbound_name
+from medai.nbgrader_adapter.gradebook import parse_timestamp, utc
+from medai.progress.model import (
     GradedSubmission,
     Observations,
     ProgressReport,
@@ -35,52 +37,11 @@ class GradebookMismatch(UserError):
     """The gradebook belongs to another course than course.yaml describes."""
 
 
-def _parse_utc(text: str) -> datetime | None:
-    from nbgrader.utils import parse_utc
-
-    try:
-        return parse_utc(text.strip()).replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _readonly(db_url: str) -> str:
-    """An SQLite URL opened read-only (nothing this process does can change the gradebook)."""
-    if db_url.startswith("sqlite:///"):
-        return f"sqlite:///file:{db_url[len('sqlite:///'):]}?mode=ro&uri=true"
-    return db_url
-
-
-def _graded_rows(gb):
-    """(student, assignment, timestamp, score, max score, needs manual grade) per submission, in one query.
-
-    The same totals as nbgrader's Gradebook.submission_dicts (grade cells + task cells, manual score over
-    auto score, extra credit added), aggregated in one statement instead of several subqueries per
-    assignment (1.6 s per assignment for 1,000 students there, 0.1 s for all of them here)."""
-    from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook, TaskCell
-    from sqlalchemy import func, select
-
-    grade_cells, task_cells = GradeCell.__table__, TaskCell.__table__
-    max_score = func.coalesce(grade_cells.c.max_score, task_cells.c.max_score)
-    query = (
-        select(SubmittedAssignment.student_id, Assignment.name, SubmittedAssignment.timestamp,
-               func.sum(Grade.score), func.sum(max_score), func.max(Grade.needs_manual_grade))
-        .select_from(SubmittedAssignment)
-        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-        .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-        .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
-        .outerjoin(grade_cells, grade_cells.c.id == Grade.cell_id)
-        .outerjoin(task_cells, task_cells.c.id == Grade.cell_id)
-        .where((grade_cells.c.id.is_not(None)) | (task_cells.c.id.is_not(None)))
-        .group_by(SubmittedAssignment.id, SubmittedAssignment.student_id, Assignment.name,
-                  SubmittedAssignment.timestamp))
-    return gb.db.execute(query).all()
-
-
 def read_gradebook(db_url: str) -> tuple[dict[str, tuple[str, str]], set[str], dict[tuple[str, str], GradedSubmission]]:
     """(student id -> (first, last) names, assignment names, (student, assignment) -> graded submission)."""
-    from nbgrader.api import Gradebook
     from sqlalchemy.exc import SQLAlchemyError
+
+    from medai.nbgrader_adapter.gradebook import gradebook, readonly_url, submission_totals
 
     if db_url.startswith("sqlite:///"):
         path = Path(db_url[len("sqlite:///"):])
@@ -91,14 +52,14 @@ def read_gradebook(db_url: str) -> tuple[dict[str, tuple[str, str]], set[str], d
             raise UserError(f"cannot read the gradebook {path}: run as root or as its owner (the grader account)")
     try:
         # course_id="": nbgrader then adds no course row, so opening writes nothing
-        with Gradebook(_readonly(db_url), course_id="") as gb:
+        with gradebook(readonly_url(db_url), course_id="") as gb:
             names = {s.id: (s.first_name or "", s.last_name or "") for s in gb.students}
             assignments = {a.name for a in gb.assignments}
             graded = {
                 (student, name): GradedSubmission(
                     score=float(score or 0), max_score=float(top or 0), needs_manual_grade=bool(manual),
                     timestamp=ts.replace(tzinfo=timezone.utc) if ts is not None else None)
-                for student, name, ts, score, top, manual in _graded_rows(gb)}
+                for student, name, ts, score, top, manual in submission_totals(gb)}
     except SQLAlchemyError as err:
         raise UserError(f"cannot read the gradebook {db_url}: not an nbgrader gradebook? "
                         f"({type(err).__name__}: {str(err).splitlines()[0]})") from None
@@ -119,12 +80,30 @@ def _exchange(course: Course, layout: Layout, obs: Observations, as_of: datetime
         entries = []
         obs.warnings.append(f"cannot list {inbound}: submissions not yet collected are not shown")
     for entry in entries:  # nbgrader's name: <student>+<assignment>+<timestamp>[+<random>]
-        parts = entry.rsplit("+", 3)  # as nbgrader's collect splits it
-        if len(parts) < 3:
-            continue
-        key, ts = (parts[0], parts[1]), _parse_utc(parts[2])
+        try:
+            name = parse_inbound_name(entry)
+        except Rejection:
+            continue  # not a submission (the collector rejects and reports it)
+        if not _owned_by(inbound / entry, name.student):
+            continue  # in someone else's name: not this student's submission
+        key, ts = (name.student, name.assignment), utc(name.timestamp)
         if key not in obs.submitted or (ts and (obs.submitted[key] is None or ts > obs.submitted[key])):
             obs.submitted[key] = ts
+
+
+def _owned_by(path: Path, student: str) -> bool:
+    import pwd
+
+    try:
+        owner = path.lstat().st_uid
+    except OSError:
+        return False
+    if owner == os.geteuid():  # put there by this (the graders') account
+        return True
+    try:
+        return owner == pwd.getpwnam(student).pw_uid
+    except KeyError:
+        return False
 
 
 def _collected(layout: Layout, obs: Observations) -> None:
@@ -140,7 +119,7 @@ def _collected(layout: Layout, obs: Observations) -> None:
             continue
         for assignment in assignments:
             try:
-                ts = _parse_utc((submitted / student / assignment / "timestamp.txt").read_text())
+                ts = parse_timestamp((submitted / student / assignment / "timestamp.txt").read_text())
             except OSError:
                 ts = None
             key = (student, assignment)
