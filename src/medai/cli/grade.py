@@ -8,7 +8,6 @@ from typing import get_args
 from medai.cli._common import add_command, layout, settings
 from medai.course.model import GradingPolicy
 from medai.errors import UserError
-from medai.settings import parse_size
 
 POLICY = GradingPolicy.model_fields  # course.yaml's grading defaults, for the help below
 
@@ -25,27 +24,16 @@ def _course(args):
 
 
 def options_from(args, course=None):
-    """GradeOptions from the command line; what it leaves out comes from course.yaml's `grading` policy."""
-    from medai.grader.context import GradeOptions
-    from medai.grader.sandbox import Limits
+    """GradeOptions from the command line (medai.compose.grading_options fills in course.yaml's policy)."""
+    from medai.compose import grading_options
 
-    policy = course.grading if course is not None else GradingPolicy()
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
-    try:
-        memory = parse_size(args.memory or policy.memory)
-    except ValueError as err:
-        raise UserError(f"--memory: {err}") from None
-    if memory <= 0:
-        raise UserError("--memory must be more than 0")
-    limits = Limits(memory_bytes=memory, wall_seconds=float(args.timeout or policy.timeout_seconds))
-    return GradeOptions(workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-                        students=tuple(getattr(args, "student", None) or ()), force=getattr(args, "force", False),
-                        feedback=not getattr(args, "no_feedback", False),
-                        collect=not getattr(args, "no_collect", False), unsafe=args.unsafe, limits=limits,
-                        preload=not args.no_preload, progress=False if args.quiet else None,
-                        hidden_tests=args.hidden_tests or policy.hidden_tests,
-                        sandbox_prefix=settings(args).sandbox_prefix)
+    return grading_options(
+        course=course, sandbox_prefix=settings(args).sandbox_prefix, workers=args.workers, executor=args.executor,
+        scheduler=args.scheduler, students=tuple(getattr(args, "student", None) or ()),
+        force=getattr(args, "force", False), feedback=not getattr(args, "no_feedback", False),
+        collect=not getattr(args, "no_collect", False), unsafe=args.unsafe, memory=args.memory,
+        timeout=args.timeout, preload=not args.no_preload, progress=False if args.quiet else None,
+        hidden_tests=args.hidden_tests)
 
 
 def _grade(args) -> int:
@@ -58,13 +46,9 @@ def _grade(args) -> int:
 
 
 def _target_factory(args, lay, course):
-    """assignment -> Target, for this course directory, course.yaml (or None) and gradebook (--db, else the
-    deployment's)."""
-    from medai.grader.target import load_target
+    from medai.compose import grading_targets
 
-    db_url = args.db or lay.gradebook_override
-    return lambda assignment: load_target(course_dir=lay.course_dir, assignment=assignment, course=course,
-                                          layout=lay, db_url=db_url)
+    return grading_targets(layout=lay, course=course, db_url=args.db)
 
 
 def _enqueue(args) -> int:

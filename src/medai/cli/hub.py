@@ -8,11 +8,10 @@ from medai.settings import default
 
 
 def _up(args) -> int:
-    from medai.datasets.build import build_datasets, missing_datasets
-    from medai.grader.nbgrader_ops import release_due
+    from medai.compose import start_platform
     from medai.hub.accounts import is_root
     from medai.hub.settings import HubSettings
-    from medai.hub.up import prepare_deployment, run_hub
+    from medai.hub.up import run_hub
 
     course = load(args)
     lay = layout(args)
@@ -25,12 +24,7 @@ def _up(args) -> int:
     if not system:
         print("SINGLE-ACCOUNT MODE (developer laptop only): every server runs as this account; "
               "users are not isolated from each other.")
-    roster, lines = prepare_deployment(course=course, settings=settings, demo=args.demo, system=system)
-    missing = missing_datasets(lay.data_dir)
-    if missing:  # the assignments read them; built once, kept across restarts
-        build_datasets(out_dir=lay.data_dir, truth_dir=lay.course_dir / "truth", names=missing)
-        lines.append(f"built datasets: {', '.join(missing)}")
-    lines += [str(r) for r in release_due(course=course, layout=lay)]
+    roster, lines = start_platform(course=course, settings=settings, demo=args.demo, system=system)
     print("\n".join(lines), flush=True)
     return run_hub(settings=settings, course=course, roster=roster,
                    show_password=settings.demo_password if args.demo else None)
