@@ -29,6 +29,25 @@ def layout(tmp_path) -> Layout:
     return Layout(root=tmp_path / "root")
 
 
+@pytest.fixture(scope="module")
+def accounts():
+    """Two sandbox slot accounts of the module's own when root (removed at the end); None otherwise (the
+    module's tests then grade --unsafe)."""
+    from tests.grade_support import module_accounts
+
+    yield from module_accounts()
+
+
+@pytest.fixture(scope="module")
+def hub():
+    """A real hub for the module: `medai roster import` (demo roster) + `medai up` on free loopback ports, with
+    configurable-http-proxy and users' servers as their own Unix accounts; stopped and cleaned up at the end."""
+    from tests.deployment import running
+
+    with running() as d:
+        yield d
+
+
 @pytest.fixture(scope="session")
 def built_data(tmp_path_factory):
     """Every registered dataset, built once (default seed and sizes) into a temporary data directory."""

@@ -157,7 +157,7 @@ def running(env: dict[str, str] | None = None, **kw) -> Iterator[Deployment]:
     """A Deployment with its roster imported and `medai up` serving it; everything cleaned up on exit."""
     d = Deployment(env, **kw)
     try:
-        d.medai("roster", "import", str(d.roster_csv()))
+        d.roster_output = d.medai("roster", "import", str(d.roster_csv())).stdout  # before the hub runs
         d.start()
         yield d
     finally:

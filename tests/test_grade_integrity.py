@@ -27,7 +27,7 @@ from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.results import Status
 from medai.grader.target import load_target
-from tests.grade_support import C02, make_course, module_accounts, submit
+from tests.grade_support import C02, make_course, submit
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
@@ -182,7 +182,6 @@ def submission(answer: str) -> nbformat.NotebookNode:
     return nb
 
 
-accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 def options(accounts, **kw) -> GradeOptions:

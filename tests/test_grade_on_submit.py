@@ -15,7 +15,7 @@ from medai.grader.on_submit import SubmitQueue, discover, drain, watch
 from medai.grader.pipeline import grade
 from medai.grader.target import load_target
 from medai.grader.visibility import hidden_now
-from tests.grade_support import make_course, module_accounts
+from tests.grade_support import make_course
 from tests.test_grade_sandbox import source_notebook
 
 ROOT = os.geteuid() == 0
@@ -70,7 +70,6 @@ def inbound_submission(exchange: Path, student: str, nb, when: str) -> None:
     (folder / "submission_secret.txt").write_text(f"secret-of-{student}")  # as nbgrader submit writes it
 
 
-accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 @pytest.mark.slow

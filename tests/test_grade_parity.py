@@ -18,13 +18,12 @@ from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.results import Status
 from medai.grader.target import load_target
-from tests.grade_support import (C02, PEER_FILES, PS1, gradebook_scores, make_course, module_accounts, notebook,
+from tests.grade_support import (C02, PEER_FILES, PS1, gradebook_scores, make_course, notebook,
                                  released, stock_autograde, submit)
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
 
-accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 def options(accounts, **kw) -> GradeOptions:

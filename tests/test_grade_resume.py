@@ -17,7 +17,7 @@ from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.results import Status
 from medai.grader.target import load_target
-from tests.grade_support import make_course, module_accounts, released, results_json, submit
+from tests.grade_support import make_course, released, results_json, submit
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 MEDAI = str(Path(sys.executable).with_name("medai"))
@@ -40,7 +40,6 @@ def source_notebook(seconds: float) -> nbformat.NotebookNode:
     return nb
 
 
-accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)
 
 
 def course(root: Path, seconds: float) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.deployment import PASSWORD, Deployment, logged_in
+from tests.deployment import PASSWORD, logged_in
 from tests.hubclient import HubUser
 
 pytestmark = [
@@ -24,16 +24,8 @@ COURSE_ID = "medai101"
 ASSIGNMENT = "c02-diagnostic-metrics"
 
 
-@pytest.fixture(scope="module")
-def hub():
-    d = Deployment()
-    try:
-        out = d.medai("roster", "import", str(d.roster_csv())).stdout
-        assert "gradebook: 3 students" in out and "not running" in out
-        d.start()
-        yield d
-    finally:
-        d.cleanup()
+def test_roster_import_fills_the_gradebook_before_the_hub_runs(hub):
+    assert "gradebook: 3 students" in hub.roster_output and "not running" in hub.roster_output
 
 
 def test_released_assignment_is_in_the_exchange_for_students(hub):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import sys
 import types
-from pathlib import Path
 from types import SimpleNamespace
 
 import jsonschema

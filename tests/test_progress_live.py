@@ -9,19 +9,13 @@ import time
 import pytest
 from openpyxl import load_workbook
 
-from tests.deployment import logged_in, running
+from tests.deployment import logged_in
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="the hub runs services as the grader's Unix account: needs root"),
 ]
 PATH = "/services/progress/"
-
-
-@pytest.fixture(scope="module")
-def hub():
-    with running() as d:
-        yield d
 
 
 def open_page(user, hub, path: str = PATH, timeout: float = 90):

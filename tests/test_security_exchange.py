@@ -24,7 +24,7 @@ from medai.errors import UserError
 from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.target import load_target
-from tests.grade_support import SandboxAccounts, chown_tree, make_account, make_course, remove_account, tag
+from tests.grade_support import chown_tree, make_account, make_course, remove_account, tag
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real Unix accounts"),
               pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
@@ -136,13 +136,6 @@ open(os.path.join({name!r}, 'submission_secret.txt'), 'w').write(os.urandom(16).
         for name in [self.grader_name, *self.names.values()]:
             remove_account(name)
         shutil.rmtree(self.base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def accounts():
-    acc = SandboxAccounts(1)
-    yield acc
-    acc.remove()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ database.
 from __future__ import annotations
 
 import base64
-import errno
 import json
 import os
 import pwd
