@@ -36,8 +36,9 @@ BIN = Path(sys.executable).parent
 
 
 def generate(root: Path, assignments: list[str]) -> None:
-    from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
+
+    from medai.nbgrader_adapter.config import api as nbgrader_api
 
     (root / "source").mkdir(parents=True)
     (root / "nbgrader_config.py").write_text("c.CourseDirectory.course_id = 'bench'\n"
@@ -47,7 +48,7 @@ def generate(root: Path, assignments: list[str]) -> None:
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = "bench"
-    api = NbGraderAPI(config=config)
+    api = nbgrader_api(config)
     for aid in assignments:
         result = api.generate_assignment(aid, force=True, create=True)
         if not result["success"]:
@@ -109,10 +110,10 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int]:
 
 
 def scores(root: Path) -> dict:
-    from nbgrader.api import Gradebook
+    from medai.nbgrader_adapter.gradebook import gradebook
 
     out = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "bench") as gb:
+    with gradebook(f"sqlite:///{root / 'gradebook.db'}", "bench") as gb:
         for assignment in gb.assignments:
             for nb in assignment.notebooks:
                 for snb in nb.submissions:

@@ -81,14 +81,15 @@ def write_roster(path: Path, n: int, rng: random.Random) -> list[tuple[str, str]
 
 def build_gradebook(url: str, course, students: list[tuple[str, str]], rng: random.Random) -> int:
     """Bulk-insert students, assignments, notebooks, grade cells, submissions and grades; returns submissions."""
-    from nbgrader.api import (Assignment, Grade, GradeCell, Gradebook, Notebook, Student, SubmittedAssignment,
-                              SubmittedNotebook)
+    from nbgrader.api import Assignment, Grade, GradeCell, Notebook, Student, SubmittedAssignment, SubmittedNotebook
     from sqlalchemy import insert
+
+    from medai.nbgrader_adapter.gradebook import gradebook
 
     def uid() -> str:
         return uuid.uuid4().hex
 
-    with Gradebook(url) as gb:
+    with gradebook(url) as gb:
         db = gb.db
         db.execute(insert(Student), [{"id": sid, "first_name": sid, "last_name": "", "email": f"{sid}@x.kr"}
                                      for sid, _ in students])
