@@ -2,8 +2,8 @@
 
 The first task a worker process runs starts a kernel zygote next to it (preloaded with the assignment's
 modules) and claims a sandbox account nobody else on that machine holds (accounts are created on demand,
-`<prefix>-0`, `-1`, ...; each is locked by the zygote that uses it). Later tasks reuse both; a task with other
-settings (another assignment's preload list) restarts the zygote. The zygote stops when the worker does.
+`<prefix>-0`, `-1`, ...; each is locked by the zygote that uses it). Later tasks reuse both; a task with another
+ExecSpec (another assignment's preload list) restarts the zygote. The zygote stops when the worker does.
 
 On Kubernetes, run the workers as pods from the hub's image (`dask worker tcp://scheduler:8786 --nthreads 1`):
 as root in the pod with CAP_SYS_ADMIN for the sandbox, or unprivileged with `--unsafe` semantics where the
@@ -12,9 +12,9 @@ pod itself is the sandbox (no course volume mounted, a NetworkPolicy denying egr
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import threading
+from dataclasses import replace
 
 from medai.grader.execute import ExecJob, ExecResult, Slot
 
@@ -22,42 +22,34 @@ _lock = threading.Lock()
 _current: dict = {}
 
 
-def _start(settings: dict):
+def _start(spec_json: str):
+    """A zygote with one slot for this worker process, from the run's ExecSpec; this process drives its kernels."""
     from medai.grader import sandbox
-    from medai.grader.kernels import ZygoteError, start_zygote, start_zygote_on_free_accounts
+    from medai.grader.kernels import ZygoteError, zygote_for
 
-    limits = sandbox.Limits(**settings["limits"])
-    uid, gid = os.getuid(), os.getgid()
-    if settings["unsafe"]:
-        slot = f"slot-{os.getpid()}"
-        spec = sandbox.SandboxSpec(enabled=False, limits=limits)
-        return start_zygote(spec=spec, slots=[slot], client_uid=uid, client_gid=gid,
-                            preload=settings["preload"], threads=settings["threads"]), slot
-    reason = sandbox.unavailable_reason()
-    if reason:
-        raise ZygoteError(f"cannot sandbox student code on this Dask worker: {reason}")
-    spec = sandbox.SandboxSpec(enabled=True, hide=tuple(settings["hide"]), readable=tuple(settings["readable"]),
-                               limits=limits)
-    zygote, (slot,) = start_zygote_on_free_accounts(count=1, prefix=settings["prefix"], spec=spec, client_uid=uid,
-                                                    client_gid=gid, preload=settings["preload"],
-                                                    threads=settings["threads"])
-    return zygote, slot
+    spec = replace(sandbox.ExecSpec.from_json(spec_json), client_uid=os.getuid(), client_gid=os.getgid())
+    if spec.enabled:
+        reason = sandbox.unavailable_reason()
+        if reason:
+            raise ZygoteError(f"cannot sandbox student code on this Dask worker: {reason}")
+    zygote = zygote_for(spec, count=1, names=[f"slot-{os.getpid()}"])
+    return zygote, zygote.slots[0]
 
 
-def _slot(settings: dict) -> Slot:
-    key = json.dumps(settings, sort_keys=True, default=str)
-    if _current.get("key") != key:
+def _slot(spec_json: str) -> Slot:
+    if _current.get("key") != spec_json:
         if "zygote" in _current:
             _current["zygote"].stop()
             _current.clear()
-        zygote, slot = _start(settings)
-        _current.update(key=key, zygote=zygote, slot=Slot(client=zygote.client(), slot=slot,
-                                                          ipc_dir=zygote.slot_dirs[slot]))
+        zygote, slot = _start(spec_json)
+        _current.update(key=spec_json, zygote=zygote, slot=Slot(client=zygote.client(), slot=slot,
+                                                                ipc_dir=zygote.slot_dirs[slot]))
         atexit.register(zygote.stop)
     return _current["slot"]
 
 
-def run_job(job: ExecJob, settings: dict) -> ExecResult:
-    """The Dask task: execute one submission here, return the executed notebooks."""
+def run_job(job: ExecJob, spec_json: str) -> ExecResult:
+    """The Dask task: execute one submission here, return the executed notebooks. `spec_json` is the run's
+    ExecSpec (medai.grader.sandbox) as JSON; a task with another one restarts this worker's zygote."""
     with _lock:  # one submission at a time per worker process: its slot is its own
-        return _slot(settings).run(job)
+        return _slot(spec_json).run(job)

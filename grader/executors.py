@@ -1,13 +1,16 @@
 """Where jobs execute: a local pool of worker processes, or a Dask distributed cluster.
 
-Both take ExecJobs and hand back ExecResults as they finish, through the same three calls (submit, wait,
-close); the single writer never waits on one submission while others could run.
+Both take ExecJobs and hand back ExecResults as they finish, through the same calls (start, submit, wait,
+close); the single writer never waits on one submission while others could run. :func:`make_executor` makes
+one from the run's options and its ExecSpec; constructing it does nothing else: `start()` forks the workers or
+connects to the cluster, `close()` stops them.
 
 Local: one worker process per sandbox slot, forked from the writer after nbgrader and nbclient are imported
 (nothing heavy is imported twice), each driving its slot's kernels from the shared zygote. A worker that dies
 (the client side ran out of memory on a flood of output, say) fails only its own job and is replaced.
 
-Dask: each job is a task; a worker process runs it in a slot of its own (see medai.grader.dask_worker).
+Dask: each job is a task, sent with the ExecSpec as JSON; a worker process runs it in a slot of its own (see
+medai.grader.dask_worker).
 """
 from __future__ import annotations
 
@@ -16,9 +19,15 @@ import multiprocessing
 import multiprocessing.connection
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from medai.grader.execute import ExecJob, ExecResult, NotebookExec, Slot
 from medai.grader.results import Status
+from medai.grader.sandbox import ExecSpec
+
+if TYPE_CHECKING:
+    from medai.grader.context import GradeOptions
+    from medai.grader.kernels import Zygote
 
 
 def _worker_main(conn, socket_path: str, slot: str, ipc_dir: str) -> None:  # pragma: no cover - child process
@@ -49,17 +58,34 @@ class _Worker:
     job: ExecJob | None = None
 
 
+def make_executor(options: GradeOptions, spec: ExecSpec, *, zygote: Zygote | None = None):
+    """The executor `options.executor` names, not started: local needs the `zygote` the run started from `spec`
+    (as root, before the writer dropped to the course's owner); Dask workers start zygotes of their own from it."""
+    if options.executor == "dask":
+        return DaskExecutor(scheduler=options.scheduler, spec=spec)
+    if zygote is None:
+        raise ValueError("the local executor needs the run's zygote")
+    return LocalExecutor(zygote=zygote)
+
+
 class LocalExecutor:
-    def __init__(self, *, zygote, slots: list[str]):
+    """One worker process per slot of the zygote, forked by `start()` (constructing one forks nothing)."""
+
+    def __init__(self, *, zygote: Zygote):
         self.zygote = zygote
         self.ctx = multiprocessing.get_context("fork")
         self.queue: collections.deque[ExecJob] = collections.deque()
-        self.workers = [self._spawn(slot) for slot in slots]
-        self.control = zygote.client()
+        self.workers: list[_Worker] = []
+        self.control = None
+
+    def start(self) -> "LocalExecutor":
+        self.control = self.zygote.client()  # connects on its first request
+        self.workers = [self._spawn(slot) for slot in self.zygote.slots]
+        return self
 
     @property
     def capacity(self) -> int:
-        return len(self.workers)
+        return len(self.zygote.slots)
 
     def _spawn(self, slot: str) -> _Worker:
         parent, child = self.ctx.Pipe()
@@ -119,18 +145,27 @@ class LocalExecutor:
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join()
-        self.control.close()
+        self.workers = []
+        if self.control is not None:
+            self.control.close()
+            self.control = None
 
 
 class DaskExecutor:
-    """Jobs as tasks on a Dask cluster (`distributed`); each worker process grades in a sandbox slot of its own."""
+    """Jobs as tasks on a Dask cluster (`distributed`); each worker process grades in a sandbox slot of its own.
+    `start()` connects to the scheduler (constructing one opens nothing)."""
 
-    def __init__(self, *, scheduler: str, settings: dict):
+    def __init__(self, *, scheduler: str, spec: ExecSpec):
+        self.scheduler = scheduler
+        self.spec_json = spec.to_json()  # what each task carries: JSON, never a pickled object of ours
+        self.client = None
+        self.futures: dict = {}
+
+    def start(self) -> "DaskExecutor":
         from distributed import Client
 
-        self.client = Client(scheduler, timeout="30s")
-        self.settings = settings
-        self.futures: dict = {}
+        self.client = Client(self.scheduler, timeout="30s")
+        return self
 
     @property
     def capacity(self) -> int:
@@ -143,7 +178,7 @@ class DaskExecutor:
     def submit(self, job: ExecJob) -> None:
         from medai.grader.dask_worker import run_job
 
-        future = self.client.submit(run_job, job, self.settings, pure=False, key=f"grade-{job.student}-{id(job)}")
+        future = self.client.submit(run_job, job, self.spec_json, pure=False, key=f"grade-{job.student}-{id(job)}")
         self.futures[future] = job
 
     def wait(self, timeout: float | None = None) -> list[ExecResult]:
@@ -165,4 +200,6 @@ class DaskExecutor:
         return results
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
+            self.client = None

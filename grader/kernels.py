@@ -28,7 +28,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from medai.errors import UserError
 from medai.grader import zygote as proto
-from medai.grader.sandbox import SandboxSpec, ids
+from medai.grader.sandbox import ExecSpec, ids
 
 RUN_DIR = Path("/run/medai-grade")
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "MEDAI_ROOT", "MEDAI_DATA")
@@ -78,12 +78,15 @@ class Zygote:
                 self.proc.wait()
         shutil.rmtree(self.session_dir, ignore_errors=True)
 
+    @property
+    def slots(self) -> list[str]:
+        return list(self.slot_dirs)
+
     def client(self) -> "ZygoteClient":
         return ZygoteClient(self.socket)
 
 
-def start_zygote(*, spec: SandboxSpec, slots: list[str], client_uid: int, client_gid: int,
-                 preload: list[str] = (), threads: int = 1, timeout: float = 120) -> Zygote:
+def start_zygote(*, spec: ExecSpec, slots: list[str], timeout: float = 120) -> Zygote:
     """Start a zygote for these slots (sandbox accounts when `spec.enabled`). Call as root when sandboxed."""
     if spec.enabled:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
@@ -99,33 +102,23 @@ def start_zygote(*, spec: SandboxSpec, slots: list[str], client_uid: int, client
         os.mkdir(d)
         if spec.enabled:  # the grader owns it; the slot's group may create sockets; nobody else gets in
             _, gid = ids(slot)
-            os.chown(d, client_uid, gid)
+            os.chown(d, spec.client_uid, gid)
             os.chmod(d, 0o2770)
         slot_dirs[slot] = d
     mpl = os.path.join(session, "mpl")
     os.mkdir(mpl)
     os.chmod(mpl, 0o755)
-    cfg = {
-        "lock_dir": str(RUN_DIR),
-        "socket": os.path.join(session, "zygote.sock"),
-        "session_dir": session,
-        "client_uid": client_uid,
-        "client_gid": client_gid,
-        "slots": slots,
-        "preload": list(preload),
-        "env": kernel_env(session, threads=threads),
-        "sandbox": {"enabled": spec.enabled, "accounts": list(spec.accounts), "hide": list(spec.hide),
-                    "readable": list(spec.readable), "limits": spec.limits.__dict__},
-    }
+    served = proto.Session(spec=spec, slots=tuple(slots), socket=os.path.join(session, "zygote.sock"),
+                           session_dir=session, lock_dir=str(RUN_DIR), env=kernel_env(session, threads=spec.threads))
     cfg_file = os.path.join(session, "zygote.json")
     with open(cfg_file, "w") as fh:
-        json.dump(cfg, fh)
+        fh.write(served.to_json())
     os.chmod(cfg_file, 0o600)
     proc = subprocess.Popen([sys.executable, "-m", "medai.grader.zygote", cfg_file], cwd="/",
-                            stdout=subprocess.PIPE, stderr=None, env={**os.environ, **cfg["env"]})
+                            stdout=subprocess.PIPE, stderr=None, env={**os.environ, **served.env})
     with open(os.path.join(session, "zygote.pid"), "w") as fh:
         fh.write(str(proc.pid))
-    zyg = Zygote(socket=cfg["socket"], slot_dirs=slot_dirs, session_dir=session, proc=proc)
+    zyg = Zygote(socket=served.socket, slot_dirs=slot_dirs, session_dir=session, proc=proc)
     line = _readline(proc, timeout)
     if not line:
         zyg.stop()
@@ -140,26 +133,31 @@ def start_zygote(*, spec: SandboxSpec, slots: list[str], client_uid: int, client
 MAX_ACCOUNTS = 64
 
 
-def start_zygote_on_free_accounts(*, count: int, prefix: str, spec: SandboxSpec, client_uid: int, client_gid: int,
-                                  preload: list[str] = (), threads: int = 1) -> tuple[Zygote, list[str]]:
+def start_zygote_on_free_accounts(*, count: int, spec: ExecSpec) -> Zygote:
     """A sandboxed zygote on `count` sandbox accounts that no other run on this machine holds (another course's
-    `medai grade`, a Dask worker): accounts `<prefix>-0`, `-1`, ... are created on demand, and each is locked by
-    the zygote that uses it. `spec` gives everything but the accounts."""
+    `medai grade`, a Dask worker): accounts `<spec.prefix>-0`, `-1`, ... are created on demand, and each is locked
+    by the zygote that uses it. `spec` gives everything but the accounts."""
     from dataclasses import replace
 
     from medai.grader import sandbox
 
     for start in range(0, MAX_ACCOUNTS - count + 1, count):
-        slots = list(sandbox.ensure_accounts(count, prefix, start=start))
+        slots = list(sandbox.ensure_accounts(count, spec.prefix, start=start))
         try:
-            zygote = start_zygote(spec=replace(spec, accounts=tuple(slots)), slots=slots, client_uid=client_uid,
-                                  client_gid=client_gid, preload=preload, threads=threads)
-            return zygote, slots
+            return start_zygote(spec=replace(spec, accounts=tuple(slots)), slots=slots)
         except ZygoteError as err:
             if "in use" not in str(err):
                 raise
-    raise ZygoteError(f"no {count} free sandbox accounts among {prefix}-0..{MAX_ACCOUNTS - 1} on this machine: "
+    raise ZygoteError(f"no {count} free sandbox accounts among {spec.prefix}-0..{MAX_ACCOUNTS - 1} on this machine: "
                       "other grading runs hold them")
+
+
+def zygote_for(spec: ExecSpec, *, count: int, names: list[str] | None = None) -> Zygote:
+    """A zygote with `count` slots: sandbox accounts no other run holds when `spec.enabled` (call as root),
+    else plain slots (`names`, or slot-0, slot-1, ...)."""
+    if spec.enabled:
+        return start_zygote_on_free_accounts(count=count, spec=spec)
+    return start_zygote(spec=spec, slots=list(names or [f"slot-{i}" for i in range(count)]))
 
 
 def _remove_stale_sessions() -> None:

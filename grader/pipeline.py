@@ -66,18 +66,21 @@ def private_paths(target: Target) -> list[str]:
     return out
 
 
-def sandbox_spec(target: Target, options: GradeOptions, accounts: tuple[str, ...]) -> sandbox.SandboxSpec:
-    data = data_dir(target)
-    return sandbox.SandboxSpec(enabled=not options.unsafe, accounts=accounts, hide=tuple(private_paths(target)),
-                               readable=(data,) if data else (), limits=options.limits)
-
-
 def preload_modules(target: Target, options: GradeOptions) -> list[str]:
     if not options.preload:
         return []
     from medai.grader.preload import assignment_imports
 
     return assignment_imports(target.course_dir / "source" / target.assignment)
+
+
+def exec_spec(target: Target, options: GradeOptions, *, client_uid: int, client_gid: int) -> sandbox.ExecSpec:
+    """The one ExecSpec of a run: what the local executor's zygote and every Dask worker run jobs by."""
+    data = data_dir(target)
+    return sandbox.ExecSpec(enabled=not options.unsafe, client_uid=client_uid, client_gid=client_gid,
+                            threads=options.threads, prefix=options.sandbox_prefix, hide=tuple(private_paths(target)),
+                            readable=(data,) if data else (), preload=tuple(preload_modules(target, options)),
+                            limits=options.limits)
 
 
 # -- the run ------------------------------------------------------------------------------------------------
@@ -145,9 +148,9 @@ def _collect(target: Target, summary: Summary) -> None:
                              "rejected before and still are (see an earlier run)")
 
 
-def _session(target: Target, options: GradeOptions, zygote, slots: list[str], executor_settings: dict) -> Summary:
+def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote) -> Summary:
     """The writer: everything that touches the course directory and the gradebook, in one process."""
-    from medai.grader.executors import DaskExecutor, LocalExecutor
+    from medai.grader.executors import make_executor
 
     import warnings
 
@@ -168,10 +171,7 @@ def _session(target: Target, options: GradeOptions, zygote, slots: list[str], ex
             raise UserError(f"no submission of {target.assignment!r} from: {', '.join(unknown)}")
         students = [s for s in students if s in options.students]
     progress = Progress(len(students), label=f"grading {target.assignment}", enabled=options.progress)
-    if options.executor == "dask":
-        executor = DaskExecutor(scheduler=options.scheduler, settings=executor_settings)
-    else:
-        executor = LocalExecutor(zygote=zygote, slots=slots)
+    executor = make_executor(options, spec, zygote=zygote)
     pending = collections.deque(students)
     inflight: dict[str, Submission] = {}
 
@@ -186,6 +186,7 @@ def _session(target: Target, options: GradeOptions, zygote, slots: list[str], ex
         progress.update(skipped=sub.skipped, attention=sub.result.needs_attention)
 
     try:
+        executor.start()
         while pending or inflight:
             while pending and executor.busy < executor.capacity + 1:  # one queued: no worker waits on us
                 sub = run_steps(prepare.STEPS, Submission(run=run, student=pending.popleft()))
@@ -224,28 +225,17 @@ def grade(*, target: Target, options: GradeOptions) -> Summary:
 
 
 def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: int) -> Summary:
-    preload = preload_modules(target, options)
-    zygote, slots = None, []
-    executor_settings = {"unsafe": options.unsafe, "preload": preload, "threads": options.threads,
-                         "prefix": options.sandbox_prefix, "hide": private_paths(target),
-                         "readable": [d for d in [data_dir(target)] if d], "limits": options.limits.__dict__}
-    if options.executor != "dask":
-        from medai.grader.kernels import start_zygote, start_zygote_on_free_accounts
+    spec = exec_spec(target, options, client_uid=owner, client_gid=owner_gid)
+    zygote = None
+    if options.executor != "dask":  # Dask workers start zygotes of their own, from the same spec
+        from medai.grader.kernels import zygote_for
 
-        spec = sandbox_spec(target, options, ())
-        if options.unsafe:
-            slots = [f"slot-{i}" for i in range(options.workers)]
-            zygote = start_zygote(spec=spec, slots=slots, client_uid=owner, client_gid=owner_gid, preload=preload,
-                                  threads=options.threads)
-        else:
-            zygote, slots = start_zygote_on_free_accounts(count=options.workers, prefix=options.sandbox_prefix,
-                                                          spec=spec, client_uid=owner, client_gid=owner_gid,
-                                                          preload=preload, threads=options.threads)
+        zygote = zygote_for(spec, count=options.workers)  # as root: the sandbox accounts, before the writer drops
         failed = zygote.report.get("failed") or {}
         if failed:
             target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))
     try:
-        return run_as_owner_of(target.course_dir, _session, target, options, zygote, slots, executor_settings)
+        return run_as_owner_of(target.course_dir, _session, target, options, spec, zygote)
     finally:
         if zygote is not None:
             zygote.stop()

@@ -19,11 +19,12 @@ unless told `--unsafe`.
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import resource
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from medai.course.model import GradingPolicy
@@ -69,14 +70,41 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class SandboxSpec:
-    """What the sandbox hides and keeps readable; `enabled` False is --unsafe (no isolation, limits only)."""
+class ExecSpec:
+    """Everything a grading worker needs to run jobs, built once per run (medai.grader.pipeline.exec_spec) and
+    handed, as JSON, to the local executor's zygote and to every Dask worker.
+
+    `enabled` False is --unsafe (no isolation, limits only). `accounts` are the sandbox accounts a zygote holds
+    (empty until one claims free ones, `<prefix>-0`, `-1`, ...); `hide` and `readable` are the paths the
+    sandbox covers and keeps; `preload` the modules the zygote imports once; `threads` BLAS/OpenMP threads per
+    kernel; `client_uid`/`client_gid` the account that drives the kernels (the course directory's owner; on a
+    Dask worker, the worker's own)."""
 
     enabled: bool
+    client_uid: int
+    client_gid: int
+    threads: int
+    prefix: str = ACCOUNT_PREFIX
     accounts: tuple[str, ...] = ()
     hide: tuple[str, ...] = ()
     readable: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ExecSpec":
+        tuples = {name: tuple(data.get(name, ())) for name in ("accounts", "hide", "readable", "preload")}
+        return cls(**{**data, **tuples, "limits": Limits(**data.get("limits", {}))})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExecSpec":
+        return cls.from_dict(json.loads(text))
 
 
 class SandboxError(UserError, RuntimeError):
@@ -187,7 +215,7 @@ def _hide(path: str) -> None:
         mount("/dev/null", str(p), None, MS_BIND)
 
 
-def enter(spec: SandboxSpec, account: str) -> tuple[int, int]:
+def enter(spec: ExecSpec, account: str) -> tuple[int, int]:
     """Isolate the calling process (root) and switch to `account`. Children inherit all of it.
 
     Order: namespaces; keep readable paths by fd; fresh tmpfs on /tmp, /var/tmp, /dev/shm; readable paths

@@ -18,7 +18,7 @@ process kills every process of its account (or, unsandboxed, its process group) 
 with it. "reap" asks the zygote (root) to do the same from outside, for the wall-clock limit.
 
 Messages are length-prefixed JSON; this module is also the zygote's entry point
-(``python -m medai.grader.zygote CONFIG_JSON``).
+(``python -m medai.grader.zygote SESSION_JSON``: a :class:`Session`, the run's ExecSpec in it).
 """
 from __future__ import annotations
 
@@ -32,11 +32,35 @@ import socket
 import struct
 import sys
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+
+from medai.grader.sandbox import ExecSpec
 
 MAX_MESSAGE = 512 << 20
 PR_SET_CHILD_SUBREAPER = 36
 PASS_ENV = ("NBGRADER_EXECUTION", "JPY_SESSION_NAME")
+
+
+@dataclass(frozen=True)
+class Session:
+    """What one zygote serves (medai.grader.kernels.start_zygote writes it): the run's ExecSpec, its slots,
+    where its socket, lock files and session directory are, and every kernel's environment."""
+
+    spec: ExecSpec
+    slots: tuple[str, ...]
+    socket: str
+    session_dir: str
+    lock_dir: str
+    env: dict[str, str]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Session":
+        data = json.loads(text)
+        return cls(**{**data, "spec": ExecSpec.from_dict(data["spec"]), "slots": tuple(data["slots"])})
 
 
 # -- framing -------------------------------------------------------------------------------------------
@@ -136,9 +160,11 @@ def _shadows(workdir: str, modules: set[str]) -> list[str]:
 
 
 class _Job:
-    def __init__(self, conn: socket.socket, cfg: dict, slot: str, request: dict):
+    def __init__(self, conn: socket.socket, session: Session, loaded: set[str], slot: str, request: dict):
         self.conn = conn
-        self.cfg = cfg
+        self.session = session
+        self.spec = session.spec
+        self.loaded = loaded  # the zygote's top-level modules: a submission's file may shadow one
         self.slot = slot
         self.request = request
         self.kernels: dict[int, None] = {}
@@ -148,7 +174,7 @@ class _Job:
         from medai.grader import sandbox
 
         os.setsid()
-        spec = sandbox_spec(self.cfg)
+        spec = self.spec
         if spec.enabled:
             sandbox.enter(spec, self.slot)
             root = tempfile.mkdtemp(prefix="job-", dir="/tmp")
@@ -167,11 +193,11 @@ class _Job:
             with open(target, "wb") as fh:
                 fh.write(base64.b64decode(data))
         os.chdir(self.workdir)
-        shadowed = _shadows(self.workdir, set(self.cfg.get("loaded_top_level", ())))
+        shadowed = _shadows(self.workdir, self.loaded)
         self.preloaded = not shadowed
         sandbox.apply_limits(spec.limits, own_account=spec.enabled)
         os.umask(0)  # the grader must reach the kernel's sockets; the slot directory keeps others out
-        self.env = dict(self.cfg["env"], HOME=self.home, TMPDIR=os.path.join(root), PWD=self.workdir)
+        self.env = dict(self.session.env, HOME=self.home, TMPDIR=os.path.join(root), PWD=self.workdir)
         return {"ok": True, "workdir": self.workdir, "preloaded": self.preloaded, "shadowed": shadowed}
 
     def launch(self, msg: dict) -> tuple[dict, list[int]]:
@@ -185,8 +211,8 @@ class _Job:
             argv[argv.index("-f") + 1] = conn_file
         env = dict(self.env)
         env.update({k: v for k, v in (msg.get("env") or {}).items() if k in PASS_ENV})
-        shadowed = set(_shadows(self.workdir, set(self.cfg.get("loaded_top_level", ()))))
-        env["MEDAI_GUARD_PROTECT"] = ",".join(n for n in self.cfg.get("preload", ()) if n.split(".")[0] not in shadowed)
+        shadowed = set(_shadows(self.workdir, self.loaded))
+        env["MEDAI_GUARD_PROTECT"] = ",".join(n for n in self.spec.preload if n.split(".")[0] not in shadowed)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - kernel child
             try:
@@ -243,14 +269,14 @@ class _Job:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if not self.cfg["sandbox"]["enabled"]:
+        if not self.spec.enabled:
             import shutil
 
             shutil.rmtree(self.root, ignore_errors=True)
 
     def teardown(self) -> None:
         self.clean_up()
-        if self.cfg["sandbox"]["enabled"] and os.getuid() != 0:
+        if self.spec.enabled and os.getuid() != 0:
             try:  # every process of this account but this one: kernels, their children, daemons
                 for _ in range(20):
                     os.kill(-1, signal.SIGKILL)
@@ -260,10 +286,11 @@ class _Job:
             os.killpg(os.getpgrp(), signal.SIGKILL)  # whatever else the submission started in this session
 
 
-def _job_main(conn: socket.socket, cfg: dict, slot: str, request: dict) -> None:  # pragma: no cover - child
+def _job_main(conn: socket.socket, session: Session, loaded: set[str], slot: str,
+              request: dict) -> None:  # pragma: no cover - child
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped by the system; pidfds still report exits
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    job = _Job(conn, cfg, slot, request)
+    job = _Job(conn, session, loaded, slot, request)
     try:
         reply = job.setup()
     except Exception as err:  # noqa: BLE001
@@ -278,27 +305,19 @@ def _job_main(conn: socket.socket, cfg: dict, slot: str, request: dict) -> None:
 # -- the zygote -----------------------------------------------------------------------------------------------
 
 
-def sandbox_spec(cfg: dict):
-    from medai.grader.sandbox import Limits, SandboxSpec
-
-    s = cfg["sandbox"]
-    return SandboxSpec(enabled=s["enabled"], accounts=tuple(s.get("accounts", ())), hide=tuple(s.get("hide", ())),
-                       readable=tuple(s.get("readable", ())), limits=Limits(**s.get("limits", {})))
-
-
-def _preload(cfg: dict) -> dict:
+def _preload(session: Session) -> dict:
     """Import ipykernel and the requested modules; report what failed. Runs before any fork."""
-    os.environ.update(cfg["env"])
-    os.environ["HOME"] = cfg["session_dir"]
+    os.environ.update(session.env)
+    os.environ["HOME"] = session.session_dir
     before = set(sys.modules)
     failed = {}
-    for name in ["ipykernel.kernelapp", "medai.grader.kernel_guard", "medai.grader.checks", *cfg.get("preload", ())]:
+    for name in ["ipykernel.kernelapp", "medai.grader.kernel_guard", "medai.grader.checks", *session.spec.preload]:
         try:
             importlib.import_module(name)
         except BaseException as err:  # noqa: BLE001 - a module that fails to import is simply not preloaded
             failed[name] = f"{type(err).__name__}: {err}"
     for key in list(os.environ):
-        if key not in cfg["env"]:
+        if key not in session.env:
             del os.environ[key]
     import gc
 
@@ -309,9 +328,11 @@ def _preload(cfg: dict) -> dict:
 
 
 class Zygote:
-    def __init__(self, cfg: dict):
-        self.cfg = cfg
-        self.slots = list(cfg["slots"])
+    def __init__(self, session: Session):
+        self.session = session
+        self.spec = session.spec
+        self.slots = list(session.slots)
+        self.loaded: set[str] = set()
         self.jobs: dict[str, int] = {}
         self.conns: set[socket.socket] = set()
         self.stop = False
@@ -319,12 +340,12 @@ class Zygote:
     def _peer_ok(self, conn: socket.socket) -> bool:
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         _, uid, _ = struct.unpack("3i", creds)
-        return uid in (0, self.cfg["client_uid"], os.getuid())
+        return uid in (0, self.spec.client_uid, os.getuid())
 
     def reap(self, slot: str) -> None:
         from medai.grader import sandbox
 
-        if self.cfg["sandbox"]["enabled"]:
+        if self.spec.enabled:
             sandbox.kill_account(sandbox.ids(slot)[0])
         pid = self.jobs.pop(slot, None)
         if pid is not None:
@@ -346,7 +367,7 @@ class Zygote:
                     if other is not conn:
                         os.close(other.detach())
                 self.sel.close()
-                _job_main(conn, self.cfg, slot, msg)
+                _job_main(conn, self.session, self.loaded, slot, msg)
             finally:
                 os._exit(71)
         self.jobs[slot] = pid
@@ -399,11 +420,11 @@ class Zygote:
         then kill whatever an earlier, interrupted run left running as it."""
         import fcntl
 
-        if not self.cfg["sandbox"]["enabled"]:
+        if not self.spec.enabled:
             return
         self.locks = []
         for slot in self.slots:
-            fh = open(os.path.join(self.cfg["lock_dir"], f"{slot}.lock"), "w")
+            fh = open(os.path.join(self.session.lock_dir, f"{slot}.lock"), "w")
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -422,18 +443,18 @@ class Zygote:
 
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         self._claim_slots()
-        path = self.cfg["socket"]
+        path = self.session.socket
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
         os.chmod(path, 0o600)
         if os.geteuid() == 0:
-            os.chown(path, self.cfg["client_uid"], self.cfg["client_gid"])
+            os.chown(path, self.spec.client_uid, self.spec.client_gid)
         self.listener.listen(64)
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.listener, selectors.EVENT_READ)
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
-        report = _preload(self.cfg)
-        self.cfg["loaded_top_level"] = report.pop("loaded_top_level")
+        report = _preload(self.session)
+        self.loaded = set(report.pop("loaded_top_level"))
         sys.stdout.write(json.dumps({"ready": True, **report}) + "\n")
         sys.stdout.flush()
         null = os.open(os.devnull, os.O_RDWR)
@@ -470,8 +491,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs as i
     argv = sys.argv[1:] if argv is None else argv
     cwd = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]  # as ipykernel_launcher does
-    cfg = json.loads(Path(argv[0]).read_text()) if not argv[0].startswith("{") else json.loads(argv[0])
-    Zygote(cfg).run()
+    text = Path(argv[0]).read_text() if not argv[0].startswith("{") else argv[0]
+    Zygote(Session.from_json(text)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover
