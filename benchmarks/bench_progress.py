@@ -175,7 +175,7 @@ def main() -> int:
         report = load_progress(course=course, layout=layout, as_of=AS_OF)
         times["progress"] = time.perf_counter() - t
         students = roster_students(course=course, roster_path=layout.roster_file)
-        obs, _ = observe(course=course, layout=layout, students=students, as_of=AS_OF)
+        obs = observe(course=course, layout=layout, students=students, as_of=AS_OF)
         t = time.perf_counter()
         compute_progress(course=course, students=students, observations=obs, as_of=AS_OF)
         compute_only = time.perf_counter() - t

@@ -13,15 +13,24 @@ nbgrader's own routes, subclasses of its two submission handlers:
 - a student's other files (`/formgrader/submissions/<id>/<file>`, e.g. an .html or .svg they handed in) get
   `sandbox` (an opaque origin that runs no script) and nothing but images and styles.
 
+Names show as people write them (medai.course.names): the gradebook holds each name whole in `last_name` with
+`first_name` empty, and nbgrader's three scripts that write "last, first" (`NAME_SCRIPTS`) are served with
+the comma only between two names that are both there; the grading page shows the whole name.
+
 Everything else (routes, templates, scripts, the grading API) is nbgrader's own.
 """
 from __future__ import annotations
 
+import re
 import secrets
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from nbgrader.server_extensions.formgrader import handlers as fg
+from tornado import web
 
+from medai.course.names import join_from_nbgrader
 from medai.grader.safe_html import FormgradeExporter, trust_template_scripts
 
 _EXPORTER_KEY = "medai_formgrade_exporter"
@@ -62,8 +71,48 @@ class _NoncedExporter:
         self._exporter, self._nonce = exporter, nonce
 
     def from_filename(self, filename, resources=None, **kw):
-        return self._exporter.from_filename(filename, resources={**(resources or {}), "csp_nonce": self._nonce},
-                                            **kw)
+        resources = {**whole_name(resources or {}), "csp_nonce": self._nonce}
+        return self._exporter.from_filename(filename, resources=resources, **kw)
+
+
+def whole_name(resources: dict) -> dict:
+    """The grading page's resources with the student's whole name where nbgrader's template writes
+    "last, first" (it writes `student` when either is empty)."""
+    name = join_from_nbgrader(resources.get("first_name"), resources.get("last_name"))
+    if not name:
+        return resources
+    return {**resources, "student": name, "first_name": "", "last_name": ""}
+
+
+# nbgrader's scripts that write a student's name as `last_name + ", " + first_name`
+NAME_SCRIPTS = ("manage_students.js", "manage_submissions.js", "gradebook_notebook_submissions.js")
+_COMMA = 'last_name + ", " + first_name'
+_WHOLE = '(first_name ? last_name + ", " + first_name : last_name)'
+_FIRST_NONE = re.compile(r'if \(first_name === null\) first_name = "None";')
+_BOTH_NAMES = "if (last_name !== null && first_name !== null)"
+
+
+def whole_name_script(source: str) -> str:
+    """One of NAME_SCRIPTS with the comma only between two names: an empty or missing first name shows the
+    last name alone (where medai keeps the whole name). Raises ValueError when nbgrader's script has changed."""
+    if _COMMA not in source:
+        raise ValueError("nbgrader's formgrader script no longer writes names as last_name + \", \" + first_name")
+    source = _FIRST_NONE.sub('if (first_name === null) first_name = "";', source)
+    return source.replace(_BOTH_NAMES, "if (last_name !== null)").replace(_COMMA, _WHOLE)
+
+
+@lru_cache(maxsize=None)
+def _name_script(name: str) -> str:
+    return whole_name_script((Path(fg.static_path) / "js" / name).read_text(encoding="utf-8"))
+
+
+class WholeNameScriptHandler(web.RequestHandler):
+    """nbgrader's static scripts in NAME_SCRIPTS, served through `whole_name_script`."""
+
+    def get(self, name: str) -> None:
+        self.set_header("Content-Type", "application/javascript; charset=UTF-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.write(_name_script(f"{name}.js"))
 
 
 class GuardedSubmissionHandler(fg.SubmissionHandler):
@@ -119,15 +168,23 @@ def guarded_routes(base_url: str) -> list[tuple]:
             for pattern, handler, *rest in fg.default_handlers if pattern.startswith("/formgrader/submissions/")]
 
 
+def name_script_routes(base_url: str) -> list[tuple]:
+    """The route of NAME_SCRIPTS, ahead of nbgrader's own static files."""
+    names = "|".join(re.escape(n.removesuffix(".js")) for n in NAME_SCRIPTS)
+    return [(base_url.rstrip("/") + rf"/formgrader/static/js/({names})\.js", WholeNameScriptHandler)]
+
+
 def _jupyter_server_extension_points():
     return [{"module": "medai.grader.formgrader_guard"}]
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
-    web_app.add_handlers(".*$", guarded_routes(web_app.settings["base_url"]))
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(".*$", name_script_routes(base_url) + guarded_routes(base_url))
     # add_handlers appends (before the server's own catch-all); move ours in front of nbgrader's, whichever
     # extension loaded first
     rules = web_app.default_router.rules
     rules.insert(0, rules.pop(-2))
-    serverapp.log.info("medai: formgrader submission pages sanitised, under a strict Content-Security-Policy")
+    serverapp.log.info("medai: formgrader submission pages sanitised, under a strict Content-Security-Policy; "
+                       "names shown whole")

@@ -5,6 +5,8 @@ jupyterhub_config.py calls :func:`apply_all`; tests apply them to a bare ``trait
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from medai.course import Course, Roster
 from medai.course.model import ROLE_GROUPS
 from medai.hub.settings import HubSettings
@@ -19,6 +21,8 @@ PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
 GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
 STORAGE_SERVICE = "storage-guard"
 PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
+TEMPLATES = Path(__file__).with_name("templates")  # the hub's pages: medai's, extending JupyterHub's own
+STAFF_NO_SERVER = "Program staff accounts have no notebook server"  # the pre-spawn hook's 403 (error.html)
 
 
 def formgrader_service(course: Course) -> str:
@@ -48,7 +52,6 @@ def apply_hub(c, s: HubSettings) -> None:
     # Ctrl-C on `medai up` stops the proxy and every user's server it started
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.cleanup_proxy = True
-    c.JupyterHub.template_vars = {"announcement_login": "medai — 의료인공지능 융합전공 course hub"}
     c.JupyterHub.log_level = "DEBUG" if s.debug else "INFO"
     if s.subdomain_host:
         # production: every user's server and every service on an origin of its own (<name>.<host>,
@@ -174,6 +177,8 @@ def apply_spawner(c, s: HubSettings) -> None:
         c.LimitedLocalProcessSpawner.file_size_limit = parse_size(s.file_limit)
         c.LimitedLocalProcessSpawner.tmp_size = parse_size(s.tmp_limit)
         c.LimitedLocalProcessSpawner.keep_paths = [str(s.layout.root)]
+        # every server's HOME and root folder are <root>/home/<user>, whatever the account's passwd home says
+        c.LimitedLocalProcessSpawner.home_root = str(s.layout.home_dir)
     c.Spawner.cmd = [f"{bin_dir}/jupyterhub-singleuser"]
     c.Spawner.default_url = "/lab"
     # a save that hits the home's limit tells the student so, in words (medai.hub.full_home)
@@ -200,10 +205,28 @@ def _role_config_hook(s: HubSettings):
 
         role = role_of({g.name for g in spawner.user.groups})
         if role == "staff":
-            raise web.HTTPError(403, "Program staff accounts have no notebook server; use the hub's services.")
+            raise web.HTTPError(403, f"{STAFF_NO_SERVER}; use the hub's services.")
         spawner.environment["JUPYTER_CONFIG_PATH"] = str(etc / role)
 
     return pre_spawn_hook
+
+
+def apply_pages(c, course: Course) -> None:
+    """The hub's pages: medai's templates (hub_config/templates/) extend JupyterHub's own. Staff's home page links
+    to the progress page instead of a server they do not have; instructors' also to their formgrader; a 403
+    says why, for the role that reached it, and where to go instead."""
+    c.JupyterHub.template_paths = [str(TEMPLATES)]
+    c.JupyterHub.template_vars = {
+        "announcement_login": "medai — 의료인공지능 융합전공 course hub",
+        "medai_role": page_role,  # JupyterHub calls it with the page's current user
+        "medai": {"progress": PROGRESS_SERVICE, "formgrader": formgrader_service(course),
+                  "staff_no_server": STAFF_NO_SERVER},
+    }
+
+
+def page_role(user) -> str:
+    """The role a hub page is shown for: "student", "instructor" or "staff"; "" when nobody is logged in."""
+    return role_of({g.name for g in user.groups}) if user is not None else ""
 
 
 def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None:
@@ -308,6 +331,7 @@ def grades_on_submit(s: HubSettings, course: Course) -> bool:
 
 def apply_all(c, s: HubSettings, course: Course, roster: Roster, *, cli_token: str) -> None:
     apply_hub(c, s)
+    apply_pages(c, course)
     apply_auth(c, s, roster)
     apply_groups_and_roles(c, s, course, roster)
     apply_spawner(c, s)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from medai.course import Course, Roster, parse_roster
 from medai.course.layout import Layout
+from medai.course.names import split_for_nbgrader
 from medai.hub.accounts import GRADERS_GROUP
 from medai.hub.apply import hub_groups
 from medai.hub.hub_api import HubAPI
@@ -18,26 +19,11 @@ from medai.hub.runtime import prepare
 from medai.privileges import run_as_owner_of
 from medai.settings import Settings
 
-# Korean compound family names (two syllables); otherwise the first syllable is the family name
-KOREAN_COMPOUND_SURNAMES = {"남궁", "선우", "제갈", "황보", "독고", "사공", "서문", "동방", "어금", "망절"}
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(first, last) for nbgrader's gradebook: 김민준 -> (민준, 김); 'Jane Doe' -> (Jane, Doe)."""
-    name = name.strip()
-    if " " in name:
-        first, _, last = name.rpartition(" ")
-        return first, last
-    if name and all("\uac00" <= ch <= "\ud7a3" for ch in name) and len(name) >= 2:
-        cut = 2 if name[:2] in KOREAN_COMPOUND_SURNAMES and len(name) >= 3 else 1
-        return name[cut:], name[:cut]
-    return name, ""
-
-
 @dataclass
 class ImportReport:
     people: int = 0
     created_accounts: list[str] = field(default_factory=list)
+    moved_homes: list[str] = field(default_factory=list)
     gradebook_students: int = 0
     hub: str = ""
     added_users: list[str] = field(default_factory=list)
@@ -47,6 +33,8 @@ class ImportReport:
         out = [f"roster: {self.people} people"]
         if self.created_accounts:
             out.append(f"created Unix accounts: {', '.join(self.created_accounts)}")
+        if self.moved_homes:
+            out.append(f"home moved into this data root (old files left where they were): {', '.join(self.moved_homes)}")
         out.append(f"gradebook: {self.gradebook_students} students")
         out.append(f"hub: {self.hub}")
         if self.added_users:
@@ -66,8 +54,9 @@ def _sync_gradebook(layout: Layout, students: list[tuple[str, str, str, str]]) -
 
 
 def sync_gradebook(*, roster: Roster, layout: Layout) -> int:
-    """Create or update one gradebook student per roster student (nobody is deleted: grades are kept)."""
-    rows = [(p.id, *split_name(p.name), p.email) for p in roster.by_role("student")]
+    """Create or update one gradebook student per roster student (nobody is deleted: grades are kept). The name
+    is stored whole, as the roster writes it (medai.course.names.split_for_nbgrader)."""
+    rows = [(p.id, *split_for_nbgrader(p.name), p.email) for p in roster.by_role("student")]
     return run_as_owner_of(layout.course_dir, _sync_gradebook, layout, rows)
 
 
@@ -112,7 +101,8 @@ def import_roster(*, path: str | Path, course: Course, settings: Settings, syste
     roster = parse_roster(path, course=course)  # raises RosterError listing every bad line: nothing applied
     layout = settings.layout
     report = ImportReport(people=len(roster.people))
-    report.created_accounts = prepare(course=course, roster=roster, settings=settings, system=system).created_accounts
+    prepared = prepare(course=course, roster=roster, settings=settings, system=system)
+    report.created_accounts, report.moved_homes = prepared.created_accounts, prepared.moved_homes
     report.gradebook_students = sync_gradebook(roster=roster, layout=layout)
     save_roster(Path(path), layout)
     api = HubAPI.for_layout(layout)

@@ -28,6 +28,7 @@ class PrepareReport:
     """What preparing the data root did, for the person watching `medai up`."""
 
     created_accounts: list[str] = field(default_factory=list)
+    moved_homes: list[str] = field(default_factory=list)  # existing accounts whose home now is in this data root
     copied_sources: list[str] = field(default_factory=list)
     kept_sources: list[str] = field(default_factory=list)  # differ from assignments/: an instructor's edits win
     storage_warnings: list[str] = field(default_factory=list)  # directories left without a size limit
@@ -36,6 +37,8 @@ class PrepareReport:
         out = []
         if self.created_accounts:
             out.append(f"created Unix accounts: {', '.join(self.created_accounts)}")
+        if self.moved_homes:
+            out.append(f"home moved into this data root (old files left where they were): {', '.join(self.moved_homes)}")
         if self.copied_sources:
             out.append(f"copied assignment sources: {', '.join(self.copied_sources)}")
         for name in self.kept_sources:
@@ -72,19 +75,26 @@ def cli_token(layout: Layout) -> str:
     return path.read_text().strip()
 
 
-def ensure_people(*, roster: Roster, layout: Layout, system: bool) -> list[str]:
-    """One Unix account per roster person (system mode only); returns the names created."""
+def ensure_people(*, roster: Roster, layout: Layout, system: bool, moved: list[str] | None = None) -> list[str]:
+    """One Unix account per roster person (system mode only), its home <root>/home/<id>; returns the names
+    created. An existing account with its home elsewhere gets this one (appended to `moved`) or, while it runs
+    a process, stops everything with accounts.HomeElsewhere before any account is touched."""
     if not system:
         return []
     import pwd
 
-    created = []
+    created, existing = [], []
     for person in roster.people:
         try:
-            pwd.getpwnam(person.id)
+            existing.append((pwd.getpwnam(person.id), layout.home_dir / person.id))
         except KeyError:
             created.append(person.id)
-        accounts.ensure_account(person.id, home=layout.home_dir / person.id)
+    for entry, home in existing:  # refuse before changing anything
+        accounts.refuse_system_account(entry)
+        if Path(entry.pw_dir) != home and accounts.processes_of(entry.pw_uid):
+            accounts.rehome(entry, home)  # raises HomeElsewhere, naming the account, its home and this one
+    for person in roster.people:
+        accounts.ensure_account(person.id, home=layout.home_dir / person.id, moved=moved)
     return created
 
 
@@ -144,7 +154,7 @@ def prepare(*, course: Course, roster: Roster, settings: Settings, system: bool)
     _mkdir(layout.data_dir, 0o755)
     # the course directory: the grader's alone (sources with solutions, hidden tests, the gradebook)
     _mkdir(layout.course_dir, 0o700, uid, gid)
-    report.created_accounts = ensure_people(roster=roster, layout=layout, system=system)
+    report.created_accounts = ensure_people(roster=roster, layout=layout, system=system, moved=report.moved_homes)
     # the exchange and every home on a size-limited filesystem of its own, away from the hub's and gradebook's
     report.storage_warnings = limit_storage(roster=roster, settings=settings, system=system)
     # nbgrader's exchange: the root sticky and world-writable as nbgrader requires; the course's inbound is

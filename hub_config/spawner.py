@@ -9,6 +9,9 @@ mounted hidepid=invisible, so a student sees only their own processes and comman
 size-limited tmpfs on /tmp, /var/tmp, /dev/shm and /run/lock, so the disk cannot be filled through them.
 Every file a server (or anything it starts) writes is capped in size (RLIMIT_FSIZE). Where no namespace can
 be made, the hub logs a warning and the server runs with the machine's /proc and /tmp.
+
+Each server's HOME and root folder are <home_root>/<user> (the deployment's <root>/home/<user>), whatever
+home the account's passwd entry names, so a user's fetched work is always under the data root this hub uses.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import resource
 from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from medai import mountns
 
@@ -74,8 +77,20 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
     tmp_size = Integer(512 << 20, config=True, help="Size of each server's private /tmp, /var/tmp, /dev/shm.")
     keep_paths = List(Unicode(), config=True, help="Directories (e.g. the data root) to keep visible when a "
                       "private /tmp covers them.")
+    home_root = Unicode("", config=True, help="The deployment's homes (<root>/home): each server's HOME and root "
+                        "folder are <home_root>/<user>, whatever the account's passwd entry says; empty: the passwd home.")
     _namespace_problem: str | None = None
     _namespace_probed = False
+
+    @default("notebook_dir")
+    def _notebook_dir_default(self) -> str:
+        return str(Path(self.home_root) / "{username}") if self.home_root else ""
+
+    def user_env(self, env):
+        env = super().user_env(env)
+        if self.home_root:
+            env["HOME"] = str(Path(self.home_root) / self.user.name)
+        return env
 
     def _cgroup_procs(self) -> list[Path]:
         try:

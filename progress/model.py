@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 
 from medai.course.late import deadline_for, lateness
 from medai.course.model import COMMON_TRACK, Course
+from medai.course.names import family_and_given
 
 STATES = ("not_released", "released", "fetched", "submitted", "late", "graded", "needs_manual_grading")
 SUBMITTED_STATES = frozenset({"submitted", "graded", "needs_manual_grading"})
@@ -49,15 +50,13 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class StudentInfo:
-    """A student on the roster (names as the gradebook splits them, for LMS exports)."""
+    """A student on the roster; `name` whole, as the roster writes it."""
 
     id: str
     name: str
     email: str
     track: str
     cohort: str
-    first_name: str = ""
-    last_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,8 +131,8 @@ class StudentProgress:
     email: str
     track: str
     cohort: str
-    first_name: str
-    last_name: str
+    first_name: str  # the given name and the family name, for systems that want them apart (Moodle)
+    last_name: str  # (medai.course.names.family_and_given); `name` is what every view shows
     assignments: list[AssignmentProgress]  # the student's track only: common + their own, in course order
     weighted_score: float | None  # points-weighted mean of final scores over graded assignments
     standing: float | None  # the same with overdue missing work counted as 0
@@ -303,6 +302,7 @@ def student_progress(course: Course, s: StudentInfo, obs: Observations, *, as_of
     weighted = _weighted(graded)
     standing = _weighted(graded + [(r.points, 0.0) for r in rows if r.state == "late"])
     completed = sum(r.submitted for r in rows)
+    family, given = family_and_given(s.name)
     competencies = []
     for comp in dict.fromkeys(c for a in assignments for c in a.competencies):
         counted = [(r, a) for r, a in zip(rows, assignments) if comp in a.competencies
@@ -311,7 +311,7 @@ def student_progress(course: Course, s: StudentInfo, obs: Observations, *, as_of
         competencies.append(CompetencyMastery(comp, percent, _level(percent, thresholds), [a.id for _, a in counted]))
     return StudentProgress(
         id=s.id, name=s.name, email=s.email, track=s.track, cohort=s.cohort,
-        first_name=s.first_name, last_name=s.last_name, assignments=rows,
+        first_name=given, last_name=family, assignments=rows,
         weighted_score=weighted, standing=standing, completed=completed, total=len(rows),
         completion=completed / len(rows) if rows else None, competencies=competencies,
         flags=_flags(rows, weighted, thresholds))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from medai.course import Course, parse_roster
 from medai.course.layout import Layout
+from medai.course.names import display_name
 from medai.errors import UserError
 from medai.nbgrader_adapter.collect import Rejection, parse_inbound_name
 from medai.nbgrader_adapter.gradebook import parse_timestamp, utc
@@ -37,8 +38,9 @@ class GradebookMismatch(UserError):
     """The gradebook belongs to another course than course.yaml describes."""
 
 
-def read_gradebook(db_url: str) -> tuple[dict[str, tuple[str, str]], set[str], dict[tuple[str, str], GradedSubmission]]:
-    """(student id -> (first, last) names, assignment names, (student, assignment) -> graded submission)."""
+def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedSubmission]]:
+    """(assignment names, (student, assignment) -> graded submission). Names come from the roster, not from
+    here: the roster keeps each name whole (the gradebook holds the same, medai.course.names)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from medai.nbgrader_adapter.gradebook import gradebook, readonly_url, submission_totals
@@ -53,7 +55,6 @@ def read_gradebook(db_url: str) -> tuple[dict[str, tuple[str, str]], set[str], d
     try:
         # course_id="": nbgrader then adds no course row, so opening writes nothing
         with gradebook(readonly_url(db_url), course_id="") as gb:
-            names = {s.id: (s.first_name or "", s.last_name or "") for s in gb.students}
             assignments = {a.name for a in gb.assignments}
             graded = {
                 (student, name): GradedSubmission(
@@ -63,7 +64,7 @@ def read_gradebook(db_url: str) -> tuple[dict[str, tuple[str, str]], set[str], d
     except SQLAlchemyError as err:
         raise UserError(f"cannot read the gradebook {db_url}: not an nbgrader gradebook? "
                         f"({type(err).__name__}: {str(err).splitlines()[0]})") from None
-    return names, assignments, graded
+    return assignments, graded
 
 
 def _exchange(course: Course, layout: Layout, obs: Observations, as_of: datetime) -> None:
@@ -147,9 +148,9 @@ def _homes(course: Course, layout: Layout, student_ids: list[str], obs: Observat
 
 
 def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_of: datetime,
-            db_url: str | None = None) -> tuple[Observations, dict[str, tuple[str, str]]]:
+            db_url: str | None = None) -> Observations:
     """Everything observable about the students' work; raises GradebookMismatch for another course's gradebook."""
-    names, gb_assignments, graded = read_gradebook(db_url or layout.gradebook_url)
+    gb_assignments, graded = read_gradebook(db_url or layout.gradebook_url)
     obs = Observations()
     known = {a.id for a in course.assignments}
     roster_ids = {s.id for s in students}
@@ -174,13 +175,13 @@ def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_o
     for a in course.assignments:
         if a.release <= as_of and a.id not in obs.released:
             obs.warnings.append(f"{a.id}: its release date has passed but it is not in the exchange")
-    return obs, names
+    return obs
 
 
 def roster_students(*, course: Course, roster_path: str | Path) -> list[StudentInfo]:
     """The roster's students (RosterError if the file is missing or bad)."""
     roster = parse_roster(roster_path, course=course)
-    return [StudentInfo(p.id, p.name, p.email, p.track or "", p.cohort or "") for p in roster.by_role("student")]
+    return [StudentInfo(p.id, display_name(p), p.email, p.track or "", p.cohort or "") for p in roster.by_role("student")]
 
 
 def load_progress(*, course: Course, layout: Layout, roster_path: str | Path | None = None,
@@ -192,7 +193,5 @@ def load_progress(*, course: Course, layout: Layout, roster_path: str | Path | N
     if not roster_path.is_file():
         raise UserError(f"no roster at {roster_path}: import one with `medai roster import FILE.csv` or pass --roster")
     students = roster_students(course=course, roster_path=roster_path)
-    obs, names = observe(course=course, layout=layout, students=students, as_of=as_of, db_url=db_url)
-    students = [StudentInfo(s.id, s.name, s.email, s.track, s.cohort, *names.get(s.id, (s.name, "")))
-                for s in students]
+    obs = observe(course=course, layout=layout, students=students, as_of=as_of, db_url=db_url)
     return compute_progress(course=course, students=students, observations=obs, as_of=as_of, thresholds=thresholds)

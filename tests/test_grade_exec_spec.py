@@ -161,3 +161,12 @@ def test_local_executor_forks_its_workers_on_start_and_stops_them_on_close():
         assert not any(p.is_alive() for p in workers)
     finally:
         zygote.stop()
+
+
+def test_only_a_kernel_that_died_before_answering_is_started_again():
+    from medai.grader.execute import KERNEL_START_ATTEMPTS, died_at_start
+
+    assert KERNEL_START_ATTEMPTS == 2
+    assert died_at_start(RuntimeError("Kernel died before replying to kernel_info"))
+    assert not died_at_start(RuntimeError("Kernel died"))  # a kernel that died running a cell is the submission's
+    assert not died_at_start(TimeoutError("Kernel didn't respond in 60 seconds"))

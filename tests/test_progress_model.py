@@ -60,7 +60,7 @@ def test_students_come_from_the_roster_with_track_and_cohort(report):
         ("med1", "medicine", "2026"), ("med2", "medicine", "2026"), ("med3", "medicine", "2025"),
         ("eng1", "engineering", "2026"), ("eng2", "engineering", "2026")]
     assert report.students[0].name == "김민준"
-    assert (report.students[0].first_name, report.students[0].last_name) == ("민준", "김")  # the gradebook's
+    assert (report.students[0].first_name, report.students[0].last_name) == ("민준", "김")  # from the roster name
 
 
 def test_only_the_students_track_counts(report):

@@ -10,7 +10,11 @@ blank cell unchanged); overdue missing work is blank too unless `missing_as_zero
   matched by name; an unknown name becomes a new assignment.
 - Moodle (Grades > Import > CSV file): columns First name, Surname, ID number, Email address, then one per
   assignment; map "Email address" (or "ID number") to the user field and each assignment column to its grade
-  item. Moodle grade items should have the same maximum as course.yaml's points.
+  item. Moodle grade items should have the same maximum as course.yaml's points. First name is the given name
+  and Surname the family name (김민준: 민준, 김; 남궁민수: 민수, 남궁; Jane Doe: Jane, Doe), split from the
+  roster's whole name by medai.course.names, so each lands in the field Moodle keeps it in.
+
+Canvas's Student column holds the name as the roster writes it (김민준, Jane Doe): no "last, first" comma.
 """
 from __future__ import annotations
 
@@ -54,7 +58,7 @@ def lms_csv(report: ProgressReport, *, lms: str, missing_as_zero: bool = False) 
         if lms == "canvas":
             out.writerow([s.name, "", s.id, s.id, f"{s.track} {s.cohort}", *grades])
         else:
-            out.writerow([s.first_name or s.name, s.last_name, s.id, s.email, *grades])
+            out.writerow([s.first_name, s.last_name, s.id, s.email, *grades])
     return buf.getvalue()
 
 

@@ -1,7 +1,7 @@
 """nbgrader's configuration, built one way for everyone: the files the hub writes for each role, and the Config
 medai's own commands (`medai release|collect|feedback|grade`, grade on submit) give nbgrader's API.
 
-Depends on nbgrader 0.9.6: the traits named here (CourseDirectory.root/course_id/db_url, Exchange.root,
+Depends on nbgrader 0.9.6: the traits named here (CourseDirectory.root/course_id/db_url/ignore, Exchange.root,
 ExchangeFactory.submit/collect/release_feedback, ExecutePreprocessor.timeout, Execute.shutdown_kernel,
 NbGraderAPI.timezone, GenerateFeedback.exporter_class), and where nbgrader reads `nbgrader_config.py|json`
 from (the Jupyter config path, then the course directory).
@@ -31,6 +31,17 @@ ALWAYS = {
     ("GenerateFeedback", "exporter_class"): SAFE_HTML_EXPORTER,
 }
 
+# what nbgrader leaves out wherever it copies a folder (fetch, submit, collect, release): nbgrader's own
+# CourseDirectory.ignore (checkpoints, bytecode, returned feedback) and the debris of editors and desktops,
+# so a submission holds what the student meant to submit
+IGNORE = [
+    ".ipynb_checkpoints", "__pycache__", "*.pyc", "feedback",  # nbgrader 0.9.6's default
+    ".virtual_documents",  # jupyterlab-lsp's copies of open notebooks
+    ".DS_Store", "._*", "Thumbs.db", "desktop.ini",  # macOS and Windows folder metadata
+    "~$*", ".~lock.*",  # Microsoft Office's and LibreOffice's lock files
+    "*.swp", "*.swo", "*~",  # vim's swap files, editors' backups
+]
+
 
 def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tuple[str, str], object]:
     """Settings for a student's or instructor's server (the exchange) or, with role="grader", for the one
@@ -38,6 +49,7 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
     settings: dict[tuple[str, str], object] = {
         ("CourseDirectory", "course_id"): course.course.id,
         ("Exchange", "root"): str(layout.exchange_dir),
+        ("CourseDirectory", "ignore"): IGNORE,
         **{k: v for k, v in ALWAYS.items() if k[0] == "ExchangeFactory"},
     }
     if role == "grader":
