@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from medai.hub.storage import unmount_under
+
 from tests.conftest import COURSE_YAML, DEMO_ROSTER
 from tests.hubclient import HubUser, processes_for_root
 from tests.deployment import MEDAI, free_base_port
@@ -56,6 +58,7 @@ def test_demo_up_prints_logins_and_uses_the_demo_password():
             os.killpg(proc.pid, signal.SIGKILL)
         for pid in processes_for_root(root):  # whatever outlived the hub: ours, by PID
             os.kill(pid, signal.SIGKILL)
+        unmount_under(root)  # the size-limited homes and exchange `medai up` mounted (medai.hub.storage)
         for name in set(demo_ids) - preexisting:
             subprocess.run(["userdel", name], capture_output=True)
         subprocess.run(["rm", "-rf", str(root)])
