@@ -14,41 +14,26 @@ submission still being copied, or being collected).
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import stat
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+
+from medai.nbgrader_adapter.collect import Rejection, account_uid, parse_inbound_name
+from medai.nbgrader_adapter.gradebook import utc
 
 GRACE_SECONDS = 60
 
 
-def _stamp(text: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(text.removesuffix(" UTC").strip())
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
 def parse_entry(name: str) -> tuple[str, str, datetime] | None:
-    """(student, assignment, submitted at) from an inbound folder name (``student+assignment+timestamp``, with
-    or without nbgrader's ``+random`` suffix), or None when it is not one."""
-    parts = name.split("+")
-    for stamp_at in (-2, -1):  # with the random suffix (nbgrader's default), then without
-        if len(parts) >= 2 - stamp_at and (when := _stamp(parts[stamp_at])):
-            student, assignment = parts[0], "+".join(parts[1:stamp_at])
-            if student and assignment:
-                return student, assignment, when
-    return None
-
-
-def _uid(student: str) -> int | None:
+    """(student, assignment, submitted at, aware UTC) from an inbound folder name as nbgrader's submit writes it
+    (medai.nbgrader_adapter.collect.parse_inbound_name), or None when it is not one."""
     try:
-        return pwd.getpwnam(student).pw_uid
-    except KeyError:
+        parsed = parse_inbound_name(name)
+    except Rejection:
         return None
+    return parsed.student, parsed.assignment, utc(parsed.timestamp)
 
 
 def _remove(path: Path) -> None:
@@ -75,7 +60,7 @@ def prune_inbound(inbound: Path, *, keep: int, now: float | None = None) -> list
             continue
         student, assignment, when = parsed
         st = entry.stat(follow_symlinks=False)
-        owner = _uid(student)
+        owner = account_uid(student)
         if owner is not None and st.st_uid != owner:
             continue  # not the student's own: planted by someone else
         groups.setdefault((student, assignment), []).append((when, entry.name, Path(entry.path)))

@@ -120,8 +120,9 @@ def _collect(course: Course, layout: Layout, assignment_id: str) -> OpResult:
     report = collect_checked(coursedir=api.coursedir, config=api.config, assignment=assignment_id)
     total = len(api.get_submitted_students(assignment_id))
     detail = f"{total} submission(s), {len(report.collected)} new"
-    if report.rejected or any(r.backdated or r.skipped for r in report.collected):
-        detail += "\n  " + "\n  ".join(report.lines()[1:])
+    more = report.lines()[1:]
+    if more:
+        detail += "\n  " + "\n  ".join(more)
     return OpResult(assignment_id, "collected", detail, attention=bool(report.rejected))
 
 

@@ -140,9 +140,7 @@ def _collect(target: Target, summary: Summary) -> None:
         state.save_receipt(received.student, received.receipt())
     seen = state.rejected_before(report.rejected)
     summary.rejected = [r for r in report.rejected if r[0] not in seen]
-    lines = report.lines()
-    summary.notes.append(lines[0])
-    summary.notes.extend(line for line in lines[1:] if not line.startswith("rejected "))
+    summary.notes += [report.headline(), *report.details()]
     if len(report.rejected) > len(summary.rejected):
         summary.notes.append(f"{len(report.rejected) - len(summary.rejected)} folder(s) in the exchange were "
                              "rejected before and still are (see an earlier run)")

@@ -22,7 +22,7 @@ from medai.course import Course, parse_roster
 from medai.course.layout import Layout
 from medai.course.names import display_name
 from medai.errors import UserError
-from medai.nbgrader_adapter.collect import Rejection, parse_inbound_name
+from medai.nbgrader_adapter.collect import Rejection, account_uid, parse_inbound_name
 from medai.nbgrader_adapter.gradebook import parse_timestamp, utc
 from medai.progress.model import (
     GradedSubmission,
@@ -93,18 +93,14 @@ def _exchange(course: Course, layout: Layout, obs: Observations, as_of: datetime
 
 
 def _owned_by(path: Path, student: str) -> bool:
-    import pwd
-
     try:
         owner = path.lstat().st_uid
     except OSError:
         return False
     if owner == os.geteuid():  # put there by this (the graders') account
         return True
-    try:
-        return owner == pwd.getpwnam(student).pw_uid
-    except KeyError:
-        return False
+    uid = account_uid(student)
+    return uid is not None and owner == uid
 
 
 def _collected(layout: Layout, obs: Observations) -> None:

@@ -129,17 +129,23 @@ class CollectReport:
     unchanged: list[str] = field(default_factory=list)  # students whose newest submission is already collected
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (folder name, reason)
 
-    def lines(self) -> list[str]:
-        out = [f"collected from the exchange: {len(self.collected)} new submission(s)"
-               + (f", {len(self.rejected)} rejected" if self.rejected else "")]
+    def headline(self) -> str:
+        return (f"collected from the exchange: {len(self.collected)} new submission(s)"
+                + (f", {len(self.rejected)} rejected" if self.rejected else ""))
+
+    def details(self) -> list[str]:
+        """What a collected submission's student claimed or sent that was not taken as it was."""
+        out = []
         for rec in self.collected:
             if rec.backdated:
                 out.append(f"{rec.student}: timestamp.txt says {format_timestamp(rec.claimed)} but the "
                            f"submission arrived {format_timestamp(rec.received)}: graded as arrived")
             for name in rec.skipped:
                 out.append(f"{rec.student}: left out {name} (nbgrader's ignore/max_file_size settings)")
-        out += [f"rejected {folder}: {reason}" for folder, reason in self.rejected]
         return out
+
+    def lines(self) -> list[str]:
+        return [self.headline(), *self.details(), *(f"rejected {folder}: {reason}" for folder, reason in self.rejected)]
 
 
 class _Copier:
@@ -238,7 +244,8 @@ def _user_name(uid: int) -> str:
         return f"uid {uid}"
 
 
-def _uid_of(student: str) -> int | None:
+def account_uid(student: str) -> int | None:
+    """The uid of the student's Unix account; None when there is none."""
     try:
         return pwd.getpwnam(student).pw_uid
     except KeyError:
@@ -316,7 +323,7 @@ class SafeExchangeCollect(ExchangeCollect):
         if dest.resolve().parent.parent != submitted_root:
             self.report.rejected.append((name, "its name would place it outside submitted/"))
             return None
-        uid = _uid_of(student)
+        uid = account_uid(student)
         owners = {os.geteuid()} | ({uid} if uid is not None else set())
         tmp = dest.with_name(f".{dest.name}.collecting-{os.getpid()}")
         copier = _Copier(owners=owners, max_bytes=1000 * self.coursedir.max_dir_size,
