@@ -24,9 +24,16 @@ class LateDecision:
     def late(self) -> bool:
         return self.days_late > 0
 
+    def penalty_points(self, score: float) -> float:
+        """What lateness costs a submission (or one notebook of it) that scores `score` now: percent of that
+        score, never below 0 or above the score. The one formula every view's stored penalty comes from."""
+        if not self.late or score <= 0:
+            return 0.0
+        return min(score, score * self.penalty_percent / 100)
+
     def apply(self, score: float) -> float:
         """The score after the deduction (percent of the score itself)."""
-        return score * (1 - self.penalty_percent / 100)
+        return score - self.penalty_points(score)
 
 
 def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetime:

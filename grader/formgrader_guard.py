@@ -7,8 +7,8 @@ nbgrader's own routes, subclasses of its two submission handlers:
 
 - the grading page (`/formgrader/submissions/<id>/`) renders with `medai.grader.safe_html.FormgradeExporter`
   (every student-controlled part sanitised; the template's own scripts carry a per-response nonce) and is
-  served with `grading_page_policy`: scripts only with that nonce (and MathJax from its fixed CDN path), no
-  'unsafe-inline' or 'unsafe-eval' for scripts, fetches only to the formgrader's own API, no frames, no
+  served with `grading_page_policy`: scripts only with that nonce (and MathJax from this server's own
+  static folder), no 'unsafe-inline' or 'unsafe-eval' for scripts, fetches only to the formgrader's own API, no frames, no
   plugins, images only from the page's origin or embedded;
 - a student's other files (`/formgrader/submissions/<id>/<file>`, e.g. an .html or .svg they handed in) get
   `sandbox` (an opaque origin that runs no script) and nothing but images and styles.
@@ -17,7 +17,11 @@ Names show as people write them (medai.course.names): the gradebook holds each n
 `first_name` empty, and nbgrader's three scripts that write "last, first" (`NAME_SCRIPTS`) are served with
 the comma only between two names that are both there; the grading page shows the whole name.
 
-Everything else (routes, templates, scripts, the grading API) is nbgrader's own.
+Scores carry the stored late penalty and students' totals cover their own track (medai.grader.formgrader_scores:
+its ScoredAPI behind every API handler, the hand-grade handler that stores the penalty again, the scripts that
+say "(late -x)").
+
+Everything else (routes, templates, the other scripts) is nbgrader's own.
 """
 from __future__ import annotations
 
@@ -25,13 +29,12 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from nbgrader.server_extensions.formgrader import handlers as fg
 from tornado import web
 
 from medai.course.names import join_from_nbgrader
-from medai.grader.safe_html import FormgradeExporter, trust_template_scripts
+from medai.grader.safe_html import MATHJAX_STATIC, FormgradeExporter, trust_template_scripts
 
 _EXPORTER_KEY = "medai_formgrade_exporter"
 
@@ -40,21 +43,24 @@ FILES_POLICY = ("sandbox; default-src 'none'; img-src 'self' data:; style-src 's
                 "media-src 'self'; frame-ancestors 'none'")
 
 
-def grading_page_policy(*, nonce: str, origin: str, base_url: str, mathjax_url: str = "") -> str:
+def mathjax_folder(*, origin: str, base_url: str) -> str:
+    """Where the formgrader's own server serves MathJax (jupyter-server-mathjax), as a CSP source."""
+    return f"{origin}{base_url.rstrip('/')}/{MATHJAX_STATIC}"
+
+
+def grading_page_policy(*, nonce: str, origin: str, base_url: str) -> str:
     """The grading page's Content-Security-Policy. `origin` is the page's own (scheme://host[:port]),
-    `base_url` the server's prefix (e.g. /services/formgrader-medai101)."""
+    `base_url` the server's prefix (e.g. /services/formgrader-medai101). MathJax comes from this server's
+    own static folder (`mathjax_folder`), never from another host."""
     api = f"{origin}{base_url.rstrip('/')}/formgrader/api/"
-    scripts = [f"'nonce-{nonce}'"]
-    mathjax = urlsplit(mathjax_url)
-    if mathjax.scheme == "https" and mathjax.netloc:  # nbconvert's MathJax, from its own versioned folder
-        scripts.append(f"https://{mathjax.netloc}{mathjax.path.rsplit('/', 1)[0]}/")
+    scripts = [f"'nonce-{nonce}'", mathjax_folder(origin=origin, base_url=base_url)]
     return "; ".join([
         "default-src 'none'",
         "script-src " + " ".join(scripts),
         # nbconvert and MathJax style the page inline; the sanitiser lets no student CSS through
-        "style-src 'self' 'unsafe-inline'" + (f" https://{mathjax.netloc}" if len(scripts) > 1 else ""),
+        "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
-        "font-src 'self' data:" + (f" https://{mathjax.netloc}" if len(scripts) > 1 else ""),
+        "font-src 'self' data:",
         f"connect-src {api}",
         "form-action 'none'",
         "base-uri 'none'",
@@ -67,11 +73,12 @@ def grading_page_policy(*, nonce: str, origin: str, base_url: str, mathjax_url: 
 class _NoncedExporter:
     """The formgrader's exporter for one response: adds that response's nonce to the resources."""
 
-    def __init__(self, exporter: FormgradeExporter, nonce: str):
-        self._exporter, self._nonce = exporter, nonce
+    def __init__(self, exporter: FormgradeExporter, nonce: str, mathjax_url: str):
+        self._exporter, self._nonce, self._mathjax_url = exporter, nonce, mathjax_url
 
     def from_filename(self, filename, resources=None, **kw):
-        resources = {**whole_name(resources or {}), "csp_nonce": self._nonce}
+        resources = {**whole_name(resources or {}), "csp_nonce": self._nonce,
+                     "formgrader_mathjax_url": self._mathjax_url}
         return self._exporter.from_filename(filename, resources=resources, **kw)
 
 
@@ -101,18 +108,34 @@ def whole_name_script(source: str) -> str:
     return source.replace(_BOTH_NAMES, "if (last_name !== null)").replace(_COMMA, _WHOLE)
 
 
+def script_rewrites() -> dict[str, list]:
+    """nbgrader's static scripts that medai serves changed: name -> the rewrites, applied in order."""
+    from medai.grader import formgrader_course, formgrader_scores
+
+    table: dict[str, list] = {}
+    for names, rewrite in [(NAME_SCRIPTS, whole_name_script),
+                           (formgrader_scores.SCORE_SCRIPTS, formgrader_scores.late_note_script),
+                           *[((name,), rewrite) for name, rewrite in formgrader_course.SCRIPT_REWRITES.items()]]:
+        for name in names:
+            table.setdefault(name, []).append(rewrite)
+    return table
+
+
 @lru_cache(maxsize=None)
-def _name_script(name: str) -> str:
-    return whole_name_script((Path(fg.static_path) / "js" / name).read_text(encoding="utf-8"))
+def _rewritten_script(name: str) -> str:
+    source = (Path(fg.static_path) / "js" / name).read_text(encoding="utf-8")
+    for rewrite in script_rewrites()[name]:
+        source = rewrite(source)
+    return source
 
 
-class WholeNameScriptHandler(web.RequestHandler):
-    """nbgrader's static scripts in NAME_SCRIPTS, served through `whole_name_script`."""
+class RewrittenScriptHandler(web.RequestHandler):
+    """nbgrader's static scripts named in `script_rewrites`, served rewritten."""
 
     def get(self, name: str) -> None:
         self.set_header("Content-Type", "application/javascript; charset=UTF-8")
         self.set_header("Cache-Control", "no-cache")
-        self.write(_name_script(f"{name}.js"))
+        self.write(_rewritten_script(f"{name}.js"))
 
 
 class GuardedSubmissionHandler(fg.SubmissionHandler):
@@ -127,8 +150,12 @@ class GuardedSubmissionHandler(fg.SubmissionHandler):
     @property
     def content_security_policy(self) -> str:
         origin = f"{self.request.protocol}://{self.request.host}"
-        return grading_page_policy(nonce=self.csp_nonce, origin=origin, base_url=self.base_url,
-                                   mathjax_url=self._formgrade_exporter().mathjax_url)
+        return grading_page_policy(nonce=self.csp_nonce, origin=origin, base_url=self.base_url)
+
+    @property
+    def local_mathjax_url(self) -> str:
+        """MathJax as this server serves it (jupyter-server-mathjax, enabled on the grader's server)."""
+        return f"{self.base_url.rstrip('/')}/{MATHJAX_STATIC}MathJax.js"
 
     def _formgrade_exporter(self) -> FormgradeExporter:
         exporter = self.settings.get(_EXPORTER_KEY)
@@ -139,7 +166,7 @@ class GuardedSubmissionHandler(fg.SubmissionHandler):
 
     @property
     def exporter(self):
-        return _NoncedExporter(self._formgrade_exporter(), self.csp_nonce)
+        return _NoncedExporter(self._formgrade_exporter(), self.csp_nonce, self.local_mathjax_url)
 
     def render(self, name, **ns):
         """nbgrader's own pages from this handler (the "notebook not found" page): names escaped, scripts
@@ -168,10 +195,26 @@ def guarded_routes(base_url: str) -> list[tuple]:
             for pattern, handler, *rest in fg.default_handlers if pattern.startswith("/formgrader/submissions/")]
 
 
-def name_script_routes(base_url: str) -> list[tuple]:
-    """The route of NAME_SCRIPTS, ahead of nbgrader's own static files."""
-    names = "|".join(re.escape(n.removesuffix(".js")) for n in NAME_SCRIPTS)
-    return [(base_url.rstrip("/") + rf"/formgrader/static/js/({names})\.js", WholeNameScriptHandler)]
+def script_routes(base_url: str) -> list[tuple]:
+    """The route of the rewritten scripts, ahead of nbgrader's own static files."""
+    names = "|".join(re.escape(n.removesuffix(".js")) for n in script_rewrites())
+    return [(base_url.rstrip("/") + rf"/formgrader/static/js/({names})\.js", RewrittenScriptHandler)]
+
+
+def api_routes(base_url: str) -> list[tuple]:
+    """nbgrader's formgrader API, every handler with ScoredAPI and the replaced ones replaced
+    (medai.grader.formgrader_scores)."""
+    from nbgrader.server_extensions.formgrader import apihandlers
+
+    from medai.grader import formgrader_course, formgrader_scores
+
+    replaced = {**formgrader_scores.REPLACED, **formgrader_course.REPLACED}
+    prefix = base_url.rstrip("/")
+    routes = []
+    for pattern, handler, *rest in apihandlers.default_handlers:
+        base = replaced.get(handler, handler)
+        routes.append((prefix + pattern, type(base.__name__, (formgrader_scores.ScoredApiMixin, base), {}), *rest))
+    return routes
 
 
 def _jupyter_server_extension_points():
@@ -181,10 +224,10 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", name_script_routes(base_url) + guarded_routes(base_url))
+    web_app.add_handlers(".*$", script_routes(base_url) + guarded_routes(base_url) + api_routes(base_url))
     # add_handlers appends (before the server's own catch-all); move ours in front of nbgrader's, whichever
     # extension loaded first
     rules = web_app.default_router.rules
     rules.insert(0, rules.pop(-2))
     serverapp.log.info("medai: formgrader submission pages sanitised, under a strict Content-Security-Policy; "
-                       "names shown whole")
+                       "names shown whole; scores with the stored late penalty, totals per track")

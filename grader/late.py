@@ -1,32 +1,62 @@
-"""course.yaml's late policy as nbgrader's own late-submission plugin.
+"""course.yaml's late policy inside nbgrader: one preprocessor that stores the penalty on the current total.
 
-nbgrader's `AssignLatePenalties` preprocessor asks its plugin for a penalty (in points, per notebook) whenever
-a submission is past the gradebook's due date. This plugin answers with medai.course.late: the student's own
-deadline (extensions), grace minutes, every started day late costing percent_per_day of the score, capped.
+`StoreLatePenalty` takes the place of nbgrader's `AssignLatePenalties` in `Autograde.autograde_preprocessors`
+(medai's pipeline and the formgrader's Autograde button) and runs first in `GenerateFeedback.preprocessors`
+(`medai feedback`, grade on submit, the formgrader's Generate feedback buttons), so the penalty in the gradebook
+is always the one medai.nbgrader_adapter.late_penalty computes on the score as it is then (hand grades
+included), and the feedback's "Late submission penalty" line is that number.
+
+Which course: the `course` trait (medai's own commands pass the loaded Course), else the course.yaml of
+`MEDAI_COURSE` (the formgrader's server has the hub's settings in its environment). With neither, nbgrader's
+own AssignLatePenalties runs unchanged (a plain nbgrader course directory).
 """
 from __future__ import annotations
 
-from nbgrader.plugins import LateSubmissionPlugin
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Any
 
-from medai.course.late import lateness
-from medai.nbgrader_adapter.gradebook import utc
+from medai.nbgrader_adapter.late_penalty import store_late_penalty
+
+@lru_cache(maxsize=4)
+def _course_file(path: str, mtime_ns: int):
+    from medai.course import load_course
+
+    return load_course(Path(path))
 
 
-class CourseLatePolicy(LateSubmissionPlugin):
-    """Penalty = score x course.yaml's late percentage for this student and submission time."""
+def course_from_settings():
+    """The course.yaml of this process's settings (MEDAI_COURSE), reloaded when the file changes; None when
+    there is none."""
+    from medai.settings import Settings
 
-    course = Any(None, help="the medai Course whose late_policy applies").tag(config=True)
+    path = Settings.from_env().course_file
+    try:
+        return _course_file(str(path), path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
 
-    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
-        if self.course is None:
-            return super().late_submission_penalty(student_id, score, total_seconds_late)
-        pre = self.parent  # AssignLatePenalties: holds the open gradebook and the ids
-        submission = pre.gradebook.find_submission(pre.assignment_id, student_id)
-        if submission.timestamp is None:
-            return None
-        late = lateness(self.course, assignment_id=pre.assignment_id, student=student_id,
-                        submitted=utc(submission.timestamp))
-        if not late.late:
-            return None
-        return score * late.penalty_percent / 100
+
+class StoreLatePenalty(AssignLatePenalties):
+    """nbgrader's late-penalty step, with course.yaml's policy applied to the submission's current total."""
+
+    course = Any(None, help="the medai Course whose late_policy applies (default: $MEDAI_COURSE)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        course = self.course if self.course is not None else (
+            course_from_settings() if os.environ.get("MEDAI_COURSE") else None)
+        if course is None:
+            return super().preprocess(nb, resources)
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            points = store_late_penalty(gb, course, assignment_id=info["assignment"], student_id=info["student"])
+        if points is None:  # an assignment course.yaml does not list: nbgrader's own rule
+            return super().preprocess(nb, resources)
+        if points:
+            self.log.info("Late submission penalty for %s on %s: %.2f points (course.yaml)",
+                          info["student"], info["assignment"], points)
+        return nb, resources

@@ -75,11 +75,11 @@ def _release(course: Course, layout: Layout, assignment_id: str) -> OpResult:
     source = layout.course_dir / "source" / assignment_id
     if not source.is_dir():
         raise UserError(f"{assignment_id}: no source notebooks in {source}")
-    if _outbound(course, layout, assignment_id).exists():
-        return OpResult(assignment_id, "already released")
     api = _api(course, layout)
-    with gradebook(api.coursedir.db_url) as gb:
-        sync_due_date(gb, assignment_id, item.due)
+    with gradebook(api.coursedir.db_url) as gb:  # also once released: a due date changed in course.yaml
+        moved = sync_due_date(gb, assignment_id, item.due)
+    if _outbound(course, layout, assignment_id).exists():
+        return OpResult(assignment_id, "already released", "due date set from course.yaml" if moved else "")
     _check(api.generate_assignment(assignment_id, force=True, create=True), f"generating {assignment_id}")
     _check(api.release_assignment(assignment_id), f"releasing {assignment_id}")
     notebooks = sorted(p.name for p in _outbound(course, layout, assignment_id).glob("*.ipynb"))

@@ -89,7 +89,7 @@ def exec_spec(target: Target, options: GradeOptions, *, client_uid: int, client_
 def make_run(target: Target, options: GradeOptions) -> Run:
     from nbgrader.api import MissingEntry
 
-    from medai.nbgrader_adapter.gradebook import gradebook, sync_due_date, utc_naive
+    from medai.nbgrader_adapter.gradebook import gradebook, sync_due_date
 
     notes = []
     with gradebook(target.db_url, target.course_id) as gb:
@@ -102,18 +102,15 @@ def make_run(target: Target, options: GradeOptions) -> Run:
         if target.course is not None:
             due = target.course.assignment(target.assignment).due
             if sync_due_date(gb, target.assignment, due):
-                notes.append(f"gradebook due date set from course.yaml: {utc_naive(due).isoformat()} UTC")
-    record_config = copy.deepcopy(target.config)
-    if target.course is not None:
-        from medai.grader.late import CourseLatePolicy
-
-        record_config.AssignLatePenalties.plugin_class = CourseLatePolicy
-        record_config.CourseLatePolicy.course = target.course
+                notes.append("gradebook due date set from course.yaml: "  # shown in the course's time zone
+                             + due.astimezone(target.course.course.tz).strftime("%Y-%m-%d %H:%M %Z"))
+    record_config = copy.deepcopy(target.config)  # with a course: StoreLatePenalty applies its late policy
     worker_config = copy.deepcopy(target.config)
+    worker_config.pop("StoreLatePenalty", None)  # the sandbox scores nothing and needs no course
     scoring = {k: dict(target.config[k]) for k in ("Execute", "ExecutePreprocessor", "LimitOutput", "IgnorePattern",
                                                   "Autograde", "ClearMetadataPreprocessor") if k in target.config}
-    late = target.course.late_policy.model_dump(mode="json") if target.course else None
-    settings_key = json.dumps({"scoring": scoring, "late": late}, sort_keys=True, default=str)
+    # the late policy is not part of it: a changed policy or extension re-stores penalties, it re-runs nothing
+    settings_key = json.dumps({"scoring": scoring}, sort_keys=True, default=str)
     target.notes.extend(notes)
     state = GradeState(target.course_dir, target.assignment)
     state.ensure()
@@ -175,6 +172,7 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
 
     def finish(sub: Submission) -> None:
         if sub.skipped:
+            record.refresh_late_penalty(sub)
             record.refresh_feedback(sub)
             summary.skipped.append(sub.student)
             if sub.result.needs_attention:

@@ -195,6 +195,31 @@ def refresh_feedback(sub: Submission) -> None:
     feedback(sub)
 
 
+def refresh_late_penalty(sub: Submission) -> None:
+    """An unchanged submission: its late penalty stored again (course.yaml's policy or an extension may have
+    changed since); when it moved, the scores are read back and the feedback made again."""
+    course = sub.run.target.course
+    if course is None or sub.result is None or not sub.result.recorded:
+        return
+    from nbgrader.api import MissingEntry
+
+    from medai.nbgrader_adapter.late_penalty import store_late_penalty
+
+    run = sub.run
+    with gradebook(run.target.db_url, run.target.course_id) as gb:
+        try:
+            points = store_late_penalty(gb, course, assignment_id=run.target.assignment, student_id=sub.student)
+        except MissingEntry:
+            return
+    before = sum(nb.late_penalty for nb in sub.result.notebooks)
+    if points is None or abs(points - before) < 1e-9:
+        return
+    read_scores(sub)
+    assess_lateness(sub)
+    sub.result.feedback = False  # it shows the old penalty: refresh_feedback makes it again
+    run.state.save(sub.result)
+
+
 def return_feedback(sub: Submission) -> None:
     """Grade on submit: put this student's feedback in the exchange for them to fetch, now."""
     if not (sub.run.options.return_feedback and sub.result.feedback):

@@ -11,15 +11,27 @@ without nbconvert's own `clean_html`); GenerateFeedback uses it through `Generat
 `FormgradeExporter` is the formgrader's: the same, plus a per-response nonce on the template's own scripts, so
 that the page can be served with a Content-Security-Policy that runs no other script
 (medai.grader.formgrader_guard).
+
+Feedback tells the truth before hand grading: `SafeHTMLExporter` renders nbgrader's feedback template through
+medai's (templates/feedback.html.j2), which shows a cell that still needs a person's grade (nbgrader's
+`needs_manual_grade`, read from the gradebook) as waiting for the instructor instead of 0 points, and marks the
+total provisional while any cell is. Both pages load MathJax from the Jupyter server that serves them
+(jupyter-server-mathjax, `MATHJAX_STATIC`), never from nbconvert's CDN: `local_mathjax` replaces what nbconvert's
+`mathjax()` macro writes (nbgrader's templates call it without a URL) with a configuration object that needs
+no `eval` (no text/x-mathjax-config block) and fonts from the same server, so it runs under the grading page's
+CSP and offline.
 """
 from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
+from urllib.parse import quote
 
 import bleach
-from jinja2 import DictLoader, pass_context
+from jinja2 import DictLoader, FileSystemLoader, pass_context
 from nbconvert.exporters import HTMLExporter
+from traitlets import Unicode
 
 # what markdown, pandas and matplotlib produce; no forms, frames, media, SVG/MathML, <style> or <script>
 ALLOWED_TAGS = frozenset({
@@ -111,11 +123,95 @@ def _sanitize_output(output) -> None:
     output.pop("svg_filename", None)
 
 
+# the words a person reads on the feedback page (Korean first, English always)
+FEEDBACK_TEXT = {
+    "pending": "채점 대기 중 · waiting for the instructor",
+    "provisional": "잠정 · provisional",
+    "provisional_note": ("강사가 아직 채점하지 않은 답이 있어 총점은 잠정입니다. · Some answers have not been graded "
+                         "by the instructor yet: this total is provisional."),
+}
+FEEDBACK_TEMPLATE = "feedback.html.j2"  # in TEMPLATES, extends nbgrader's feedback/index.html.j2
+TEMPLATES = Path(__file__).with_name("templates")
+
+# MathJax 2 as jupyter-server-mathjax serves it under every Jupyter server's base URL
+MATHJAX_STATIC = "static/jupyter_server_mathjax/"
+# what nbconvert's mathjax() macro writes: a <script> from its CDN and a text/x-mathjax-config block (that MathJax
+# would run with eval)
+_MATHJAX_MACRO = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+# jupyter-server-mathjax ships one combined configuration (HTML-CSS output, STIX-Web fonts only)
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+# nbconvert's settings (TeX, AMS numbering, $...$ inline), as a config object MathJax reads before it loads
+_MATHJAX_LOADER = r"""<!-- MathJax, local (medai.grader.safe_html.local_mathjax) -->
+<script>
+window.MathJax = {
+  TeX: {equationNumbers: {autoNumber: "AMS", useLabelIds: true}},
+  tex2jax: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+            processEscapes: true, processEnvironments: true},
+  displayAlign: "center",
+  messageStyle: "none",
+  showMathMenu: false,
+  // MathJax_Blank from url('about:blank') is a font load that a strict CSP refuses: local() fetches nothing
+  "HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null,
+               linebreaks: {automatic: true},
+               styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}}
+};
+</script>
+<script src="{url}?config={config}"></script>
+<!-- End of MathJax -->"""
+
+
+def local_mathjax(page: str, url: str) -> str:
+    """`page` (a rendered header) with nbconvert's MathJax from its CDN replaced by MathJax from `url`. Raises
+    ValueError without a URL or when the page no longer loads MathJax the way nbconvert's macro does: a changed
+    template must not silently go back to the CDN."""
+    if not url or not url.endswith("/MathJax.js"):
+        raise ValueError(f"no local MathJax URL for this page (got {url!r})")
+    if not _MATHJAX_MACRO.search(page):
+        raise ValueError("the page no longer loads MathJax through nbconvert's mathjax() macro")
+    loader = _MATHJAX_LOADER.replace("{url}", _escape(url)).replace("{config}", MATHJAX_CONFIG)
+    return _MATHJAX_MACRO.sub(lambda _: loader, page, count=1)
+
+
+def mark_pending(nb, resources) -> set[str]:
+    """Mark the grade cells of a feedback notebook that still need a person's grade (nbgrader's
+    `needs_manual_grade` in the gradebook) with `medai_pending`, and the total as `medai_provisional`; returns
+    their grade ids. Needs the resources nbgrader's GetGrades read (db_url, notebook, assignment, student)."""
+    from nbgrader.api import Gradebook
+
+    info = resources["nbgrader"]
+    with Gradebook(info["db_url"]) as gb:
+        submitted = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+        pending = {grade.name for grade in submitted.grades if grade.needs_manual_grade}
+    for cell in nb.cells:
+        grading = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(grading, dict):
+            grading["medai_pending"] = grading.get("grade_id") in pending
+    info["medai_provisional"] = bool(pending)
+    return pending
+
+
 class SafeHTMLExporter(HTMLExporter):
-    """nbconvert's HTML exporter for notebooks that staff view: every student-controlled part sanitised."""
+    """nbconvert's HTML exporter for notebooks that staff view: every student-controlled part sanitised. With
+    nbgrader's feedback template (GenerateFeedback), medai's feedback page: pending hand grades, local MathJax."""
+
+    feedback_mathjax_url = Unicode(
+        "/user/{student}/" + MATHJAX_STATIC + "MathJax.js", config=True,
+        help="MathJax for feedback pages: where the student's own Jupyter server serves it ({student}: their id)")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if self.template_name == "feedback":
+            self.extra_loaders = [FileSystemLoader(str(TEMPLATES))]
+            self.template_file = FEEDBACK_TEMPLATE
+
+    def page_mathjax_url(self, resources) -> str:
+        """Where this page loads MathJax from: the student's server (feedback)."""
+        student = (resources.get("nbgrader") or {}).get("student") or ""
+        return self.feedback_mathjax_url.format(student=quote(str(student), safe=""))
 
     def _init_resources(self, resources):
         resources = super()._init_resources(resources)
+        resources["mathjax_url"] = self.page_mathjax_url(resources)
         resources["should_sanitize_html"] = True
         resources["should_not_encode_svg"] = False  # SVG only as <img src="data:image/svg+xml">
         if not resources.get("medai_names_escaped"):  # nbconvert calls this more than once per page
@@ -127,12 +223,20 @@ class SafeHTMLExporter(HTMLExporter):
 
     def _preprocess(self, nb, resources):
         nb, resources = super()._preprocess(nb, resources)  # nbgrader's (GetGrades, hidden tests) come first
+        if self.template_file == FEEDBACK_TEMPLATE and "db_url" in (resources.get("nbgrader") or {}):
+            mark_pending(nb, resources)
         return sanitize_notebook(nb), resources
 
     def default_filters(self):
         yield from super().default_filters()
         # the templates' own clean_html (nbconvert's) escapes tables, headings and images as text: ours keeps them
         yield ("clean_html", clean_html)
+        yield ("local_mathjax", local_mathjax)
+
+    def _create_environment(self):
+        env = super()._create_environment()
+        env.globals["feedback_text"] = FEEDBACK_TEXT
+        return env
 
     @pass_context
     def markdown2html(self, context, source):
@@ -150,7 +254,8 @@ $(function () {
 </script>
 """
 _FORMGRADE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block header -%}{{ super() | replace('</head>', toggles ~ '</head>') | trusted(resources.csp_nonce) }}{%- endblock -%}
+{%- block header -%}{{ super() | local_mathjax(resources.mathjax_url) | replace('</head>', toggles ~ '</head>')
+                       | trusted(resources.csp_nonce) }}{%- endblock -%}
 {% block body %}{{ super() | trusted(resources.csp_nonce, until=notebook_start) }}{% endblock body %}
 """
 _SCRIPT_TAG = re.compile(r"<script\b", re.IGNORECASE)
@@ -175,7 +280,8 @@ def trust_template_scripts(page: str, nonce: str, *, until: str | None = None) -
 
 class FormgradeExporter(SafeHTMLExporter):
     """The formgrader's grading page (nbgrader's `formgrade` template), sanitised, its own scripts nonced with
-    `resources["csp_nonce"]` (the handler that serves it sets the matching header)."""
+    `resources["csp_nonce"]` (the handler that serves it sets the matching header); MathJax from the
+    formgrader's own server (`page_mathjax_url`)."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -187,6 +293,13 @@ class FormgradeExporter(SafeHTMLExporter):
         if not resources.get("csp_nonce"):
             raise ValueError("FormgradeExporter renders only for a handler that sets resources['csp_nonce']")
         return resources
+
+    def page_mathjax_url(self, resources) -> str:
+        """The formgrader's own server's MathJax: what the handler gives, else under the page's `base_url`."""
+        if resources.get("formgrader_mathjax_url"):
+            return resources["formgrader_mathjax_url"]
+        base = resources.get("base_url")
+        return f"{base.rstrip('/')}/{MATHJAX_STATIC}MathJax.js" if isinstance(base, str) else ""
 
     def default_filters(self):
         yield from super().default_filters()

@@ -37,11 +37,14 @@ def nbgrader_config_py(*, course: Course, layout: Layout, role: str) -> str:
 
 # the formgrader's server also sanitises submissions and serves them under a strict CSP (medai.grader)
 FORMGRADER_GUARD = "medai.grader.formgrader_guard"
+# MathJax from every server itself, for feedback pages and the grading page: no CDN (campus networks are offline)
+LOCAL_MATHJAX = "jupyter_server_mathjax"
 
 
 def server_config(role: str) -> dict:
     enabled, _ = ROLE_NBGRADER[role]
     ext = {f"nbgrader.server_extensions.{name}": name in enabled for name in NBGRADER_SERVER_EXTENSIONS}
+    ext[LOCAL_MATHJAX] = True
     if "formgrader" in enabled:
         ext[FORMGRADER_GUARD] = True
     return {"ServerApp": {"jpserver_extensions": ext}}

@@ -2,8 +2,9 @@
 
 `compute_progress` is a pure function of the course (course.yaml), the students (the roster) and what was
 observed in nbgrader's gradebook, the exchange and the students' homes (`Observations`, read by
-:mod:`medai.progress.sources`). It applies the course's late policy (:mod:`medai.course.late`) to the
-gradebook's raw scores, so a late submission costs the same here as everywhere else.
+:mod:`medai.progress.sources`). A graded submission's late penalty is the one stored in the gradebook with it
+(medai.nbgrader_adapter.late_penalty), so a late submission costs the same here as in the feedback, the
+formgrader and every export; deadlines and days late come from course.yaml (:mod:`medai.course.late`).
 
 Per assignment a student has one state:
 
@@ -14,6 +15,8 @@ Per assignment a student has one state:
     late                  past the student's deadline (extension and grace included) and nothing submitted
     graded                in the gradebook, fully graded
     needs_manual_grading  in the gradebook, with cells waiting for a human grader
+    not_in_course         graded work of an assignment course.yaml does not list (StudentProgress.unlisted):
+                          shown with its numbers, counted in no weighted score, track, competency or LMS export
 
 A late *submission* keeps its state (submitted, graded, ...) and carries `days_late` and `penalty_percent`.
 Scores are percentages (0-100) of the nbgrader maximum; `final_percent` is after the late penalty.
@@ -29,7 +32,8 @@ from medai.course.late import deadline_for, lateness
 from medai.course.model import COMMON_TRACK, Course
 from medai.course.names import family_and_given
 
-STATES = ("not_released", "released", "fetched", "submitted", "late", "graded", "needs_manual_grading")
+STATES = ("not_released", "released", "fetched", "submitted", "late", "graded", "needs_manual_grading",
+          "not_in_course")
 SUBMITTED_STATES = frozenset({"submitted", "graded", "needs_manual_grading"})
 LEVELS = ("mastered", "developing", "not_yet", "not_assessed")
 
@@ -61,12 +65,14 @@ class StudentInfo:
 
 @dataclass(frozen=True)
 class GradedSubmission:
-    """One autograded submission as nbgrader's gradebook reports it (raw points, before any late penalty)."""
+    """One autograded submission as nbgrader's gradebook holds it: points before the late penalty, and the
+    penalty stored with it (medai.nbgrader_adapter.late_penalty)."""
 
     score: float
     max_score: float
     needs_manual_grade: bool
     timestamp: datetime | None  # timezone-aware (nbgrader stores UTC)
+    late_penalty: float = 0.0  # points, as stored in the gradebook
 
 
 @dataclass
@@ -78,6 +84,7 @@ class Observations:
     homes_readable: bool = False
     submitted: dict[tuple[str, str], datetime | None] = field(default_factory=dict)  # not graded yet
     graded: dict[tuple[str, str], GradedSubmission] = field(default_factory=dict)
+    unlisted: dict[tuple[str, str], GradedSubmission] = field(default_factory=dict)  # assignments not in course.yaml
     warnings: list[str] = field(default_factory=list)
 
 
@@ -98,8 +105,9 @@ class AssignmentProgress:
     max_score: float | None
     score_percent: float | None  # before the late penalty
     days_late: int
-    penalty_percent: float
-    final_percent: float | None  # after the late penalty
+    penalty_percent: float  # graded: the stored penalty in percent of the score; else what the policy would take
+    final_percent: float | None  # after the stored late penalty
+    penalty_points: float = 0.0  # the stored late penalty (nbgrader points)
 
     @property
     def submitted(self) -> bool:
@@ -141,6 +149,8 @@ class StudentProgress:
     completion: float | None  # completed / total (0-1)
     competencies: list[CompetencyMastery]
     flags: list[RiskFlag]
+    # graded work of assignments course.yaml does not list (state "not_in_course"): shown, counted nowhere
+    unlisted: list[AssignmentProgress] = field(default_factory=list)
 
     @property
     def at_risk(self) -> bool:
@@ -238,17 +248,19 @@ def _assignment_progress(course: Course, a, student: str, obs: Observations, as_
     graded = obs.graded.get(key)
     submitted_at = graded.timestamp if graded else obs.submitted.get(key)
     raw = max_score = percent = final = None
-    days_late, penalty = 0, 0.0
+    days_late, penalty, points = 0, 0.0, 0.0
     if graded is not None or key in obs.submitted:
         if submitted_at is not None:
             late = lateness(course, assignment_id=a.id, student=student, submitted=submitted_at)
             days_late, penalty = late.days_late, late.penalty_percent
         if graded is not None:
             state = "needs_manual_grading" if graded.needs_manual_grade else "graded"
-            raw, max_score = graded.score, graded.max_score
+            raw, max_score, points = graded.score, graded.max_score, graded.late_penalty
+            if raw > 0:  # what was taken off, as stored (the number the feedback shows)
+                penalty = 100.0 * points / raw
             if max_score > 0:
                 percent = 100.0 * raw / max_score
-                final = percent * (1 - penalty / 100)
+                final = 100.0 * max(0.0, raw - points) / max_score
         else:
             state = "submitted"
     elif a.id not in obs.released:
@@ -261,7 +273,18 @@ def _assignment_progress(course: Course, a, student: str, obs: Observations, as_
         assignment=a.id, title=a.title, module=a.module, points=a.points,
         deadline=deadline.astimezone(course.course.tz).isoformat(), extension=deadline != a.due, state=state,
         submitted_at=_utc(submitted_at), raw_score=raw, max_score=max_score, score_percent=percent,
-        days_late=days_late, penalty_percent=penalty, final_percent=final)
+        days_late=days_late, penalty_percent=penalty, final_percent=final, penalty_points=points)
+
+
+def _unlisted_progress(assignment: str, g: GradedSubmission) -> AssignmentProgress:
+    """Graded work of an assignment course.yaml does not list: its gradebook numbers, no weight, no deadline."""
+    percent = 100.0 * g.score / g.max_score if g.max_score > 0 else None
+    final = 100.0 * max(0.0, g.score - g.late_penalty) / g.max_score if g.max_score > 0 else None
+    return AssignmentProgress(
+        assignment=assignment, title=assignment, module="", points=0.0, deadline="", extension=False,
+        state="not_in_course", submitted_at=_utc(g.timestamp), raw_score=g.score, max_score=g.max_score,
+        score_percent=percent, days_late=0, penalty_percent=100.0 * g.late_penalty / g.score if g.score > 0 else 0.0,
+        final_percent=final, penalty_points=g.late_penalty)
 
 
 def _level(percent: float | None, t: Thresholds) -> str:
@@ -314,7 +337,8 @@ def student_progress(course: Course, s: StudentInfo, obs: Observations, *, as_of
         first_name=given, last_name=family, assignments=rows,
         weighted_score=weighted, standing=standing, completed=completed, total=len(rows),
         completion=completed / len(rows) if rows else None, competencies=competencies,
-        flags=_flags(rows, weighted, thresholds))
+        flags=_flags(rows, weighted, thresholds),
+        unlisted=[_unlisted_progress(a, g) for (sid, a), g in sorted(obs.unlisted.items()) if sid == s.id])
 
 
 def compute_progress(*, course: Course, students: list[StudentInfo], observations: Observations,

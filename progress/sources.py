@@ -2,10 +2,10 @@
 
 - roster: <root>/roster.csv (the last imported one), parsed with medai.course.parse_roster;
 - gradebook: nbgrader's Gradebook API on the course's gradebook.db, opened read-only (SQLite `mode=ro`);
-  raw scores and submission timestamps (UTC) of every autograded submission. The late penalty is applied
-  by medai.progress.model from course.yaml; the penalty the grading pipeline may also store in the
-  gradebook (SubmittedNotebook.late_submission_penalty, computed with the same medai.course.late) is not
-  subtracted again;
+  scores, submission timestamps (UTC) and the late penalty stored with each submission
+  (medai.nbgrader_adapter.late_penalty: computed on the current total whenever it changes, the number the
+  feedback and the formgrader show too); a stored penalty that course.yaml's policy would now put otherwise
+  (the policy or an extension changed after grading) is reported, not recomputed;
 - exchange: an assignment is released when exchange/<course>/outbound/<id>/ exists; a submission waiting in
   exchange/<course>/inbound/ or collected into <course dir>/submitted/ but not graded is "submitted";
 - homes: "fetched" cannot be seen in the gradebook; it is read from <root>/home/<student>/<assignment>/, which
@@ -44,6 +44,7 @@ def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedS
     from sqlalchemy.exc import SQLAlchemyError
 
     from medai.nbgrader_adapter.gradebook import gradebook, readonly_url, submission_totals
+    from medai.nbgrader_adapter.late_penalty import stored_penalties
 
     if db_url.startswith("sqlite:///"):
         path = Path(db_url[len("sqlite:///"):])
@@ -56,10 +57,12 @@ def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedS
         # course_id="": nbgrader then adds no course row, so opening writes nothing
         with gradebook(readonly_url(db_url), course_id="") as gb:
             assignments = {a.name for a in gb.assignments}
+            penalties = stored_penalties(gb)
             graded = {
                 (student, name): GradedSubmission(
                     score=float(score or 0), max_score=float(top or 0), needs_manual_grade=bool(manual),
-                    timestamp=ts.replace(tzinfo=timezone.utc) if ts is not None else None)
+                    timestamp=ts.replace(tzinfo=timezone.utc) if ts is not None else None,
+                    late_penalty=penalties.get((student, name), 0.0))
                 for student, name, ts, score, top, manual in submission_totals(gb)}
     except SQLAlchemyError as err:
         raise UserError(f"cannot read the gradebook {db_url}: not an nbgrader gradebook? "
@@ -157,12 +160,16 @@ def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_o
             f"({', '.join(sorted(known)) or 'none'}): is --course or --course-dir wrong?")
     extra = sorted(gb_assignments - known)
     if extra:
-        obs.warnings.append(f"gradebook assignment(s) not in course.yaml, left out: {', '.join(extra)}")
+        obs.warnings.append(f"gradebook assignment(s) not in course.yaml: {', '.join(extra)}; their scores are "
+                            "listed (state 'not_in_course') but count in no weighted score, track or LMS export: "
+                            "add them to course.yaml to count them")
     strangers = sorted({s for s, a in graded if s not in roster_ids and a in known})
     if strangers:
         shown = ", ".join(strangers[:10]) + (f" and {len(strangers) - 10} more" if len(strangers) > 10 else "")
         obs.warnings.append(f"graded submissions of {len(strangers)} student(s) not on the roster, left out: {shown}")
     obs.graded = {k: v for k, v in graded.items() if k[0] in roster_ids and k[1] in known}
+    obs.unlisted = {k: v for k, v in graded.items() if k[0] in roster_ids and k[1] not in known}
+    _stale_penalties(course, obs)
     _exchange(course, layout, obs, as_of)
     _collected(layout, obs)
     obs.submitted = {k: v for k, v in obs.submitted.items()
@@ -172,6 +179,21 @@ def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_o
         if a.release <= as_of and a.id not in obs.released:
             obs.warnings.append(f"{a.id}: its release date has passed but it is not in the exchange")
     return obs
+
+
+def _stale_penalties(course: Course, obs: Observations) -> None:
+    """Warn about stored late penalties that course.yaml's policy would now put otherwise (shown as stored)."""
+    from medai.nbgrader_adapter.late_penalty import late_decision
+
+    stale: dict[str, int] = {}
+    for (student, assignment), g in sorted(obs.graded.items()):
+        decision = late_decision(course, assignment_id=assignment, student_id=student, timestamp=g.timestamp)
+        if decision is not None and abs(decision.penalty_points(g.score) - g.late_penalty) > 0.005:
+            stale[assignment] = stale.get(assignment, 0) + 1
+    for assignment, count in stale.items():
+        obs.warnings.append(f"{assignment}: the late penalty stored for {count} submission(s) is not what "
+                            f"course.yaml's late policy gives now (changed after grading?); shown as stored: "
+                            f"`medai grade {assignment}` stores it again")
 
 
 def roster_students(*, course: Course, roster_path: str | Path) -> list[StudentInfo]:

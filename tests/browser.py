@@ -4,6 +4,10 @@
 page, a console watch and numbered screenshots. Console messages of type "error" from the hub's own origin,
 and uncaught page errors, are collected in `Session.errors`; the few known third-party messages allowed are
 listed, with their reason, in ALLOWED_CONSOLE_ERRORS. Waiting is Playwright's own (expect / wait_for).
+
+Offline, as on a campus network without internet: every request a page makes (scripts, styles, fonts, frames,
+fetches) to a host other than 127.0.0.1, localhost or *.localhost is refused before it leaves the browser and
+is an error of that session (`LOCAL_HOSTS`), so every browser test fails on a page that needs the internet.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
@@ -33,11 +38,18 @@ class Allowed:
         return bool(re.search(self.url, url) and re.search(self.message, message))
 
 
-ALLOWED_CONSOLE_ERRORS = [
-    Allowed(r"/formgrader/submissions/", r"^MathJax is not defined$",
-            "nbgrader's grading page loads MathJax 2.7.7 from cdnjs.cloudflare.com (nbconvert's mathjax macro, not "
-            "configurable); offline, its inline script then finds no MathJax. Only the maths rendering is lost."),
-]
+ALLOWED_CONSOLE_ERRORS: list[Allowed] = []
+
+# where a page may send requests: this machine only
+LOCAL_HOSTS = re.compile(r"^(127\.0\.0\.1|localhost|[a-z0-9.-]+\.localhost)$", re.IGNORECASE)
+
+
+def is_local(url: str) -> bool:
+    """True for a URL that stays on this machine (or needs no network: data:, blob:, about:)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.scheme in ("http", "https", "ws", "wss") and bool(LOCAL_HOSTS.match(parts.hostname or ""))
 
 
 def chromium_available() -> bool:
@@ -58,10 +70,22 @@ class Session:
         page.on("console", lambda msg: msg.type == "error" and self._error(
             (msg.location or {}).get("url") or page.url, msg.text))
         page.on("pageerror", lambda err: self._error(page.url, err.message, f"uncaught {err.name}: "))
+        # WebSockets are not routed: one to another host is reported all the same
+        page.on("websocket", lambda ws: is_local(ws.url) or self.errors.append(
+            f"[{self.name}] {page.url}: WebSocket left 127.0.0.1: {ws.url}"))
+
+    def guard(self, route) -> None:
+        """Playwright route handler: requests to this machine go on, any other is refused and is an error."""
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            self.errors.append(f"[{self.name}] {self.page.url}: request left 127.0.0.1: {url}")
+            route.abort("addressunreachable")
 
     def _error(self, url: str, message: str, kind: str = "") -> None:
         if not url.startswith(self.browser.origin):
-            return  # another origin's resource (e.g. a CDN the offline machine cannot reach): not ours
+            return  # another origin's message (a request there is refused and reported by `guard`)
         if not any(a.matches(url, message) for a in ALLOWED_CONSOLE_ERRORS):
             self.errors.append(f"[{self.name}] {url}: {kind}{message}")
 
@@ -113,6 +137,7 @@ class Browser:
                                             timezone_id="Asia/Seoul")
         context.set_default_timeout(TIMEOUT_MS)
         s = Session(name=name, page=context.new_page(), browser=self)
+        context.route(re.compile(r".*"), s.guard)  # before the first request: nothing leaves unchecked
         s.watch()
         self.sessions.append(s)
         return s

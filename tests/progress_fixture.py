@@ -99,7 +99,9 @@ def write_course(base: Path, *, assignments=ASSIGNMENTS, extensions=True) -> Pat
     return path
 
 
-def build_gradebook(url: str, *, graded=GRADED, students=None, assignments=None) -> None:
+def build_gradebook(url: str, *, graded=GRADED, students=None, assignments=None, course=None) -> None:
+    """nbgrader's gradebook with these grades; with `course`, each submission's late penalty stored as medai's
+    grader stores it (medai.nbgrader_adapter.late_penalty)."""
     import warnings
 
     from nbgrader.api import Gradebook
@@ -123,6 +125,12 @@ def build_gradebook(url: str, *, graded=GRADED, students=None, assignments=None)
             g2 = gb.find_grade("q2", "nb", aid, sid)
             g2.manual_score, g2.needs_manual_grade = q2, q2 is None
         gb.db.commit()
+        if course is not None:
+            from medai.nbgrader_adapter.late_penalty import store_late_penalty
+
+            for sid, aid in graded:
+                if aid in {a.id for a in course.assignments}:
+                    store_late_penalty(gb, course, assignment_id=aid, student_id=sid)
 
 
 def build(base: Path, *, graded=GRADED, exchange=True) -> Fixture:
@@ -131,7 +139,9 @@ def build(base: Path, *, graded=GRADED, exchange=True) -> Fixture:
     layout.course_dir.mkdir(parents=True)
     roster = layout.roster_file
     roster.write_text(ROSTER, encoding="utf-8")
-    build_gradebook(layout.gradebook_url, graded=graded)
+    from medai.course import load_course
+
+    build_gradebook(layout.gradebook_url, graded=graded, course=load_course(course_file))
     if exchange:
         outbound = layout.exchange_dir / "medai101" / "outbound"
         for aid in ("a1", "a2", "a3", "a4", "a5"):

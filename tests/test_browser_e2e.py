@@ -4,8 +4,8 @@ real hub started by `medai up`, with real Unix accounts, kernels and the sandbox
 A medicine student and an engineering student each log in, open the Assignments tab, fetch an assignment, run a
 self-check, type an answer and a written response, save and submit. The instructor opens the formgrader (a hub
 service, in its own tab), the submissions are graded (`medai grade`, as the grader's cron or a person would run
-it), the instructor grades the written response by hand, and feedback goes back (`medai feedback`); the medicine
-student opens it. A staff member opens the progress page, keeps the students at risk, and downloads the Excel
+it), the instructor grades the written response by hand, sees the score after the late penalty stored on the new total,
+and feedback goes back (`medai feedback`); the medicine student opens it and reads the same number. A staff member opens the progress page, keeps the students at risk, and downloads the Excel
 report. Each step leaves a screenshot in $MEDAI_ARTIFACTS (default /tmp/medai-artifacts/browser), and any
 console error of ours fails the test. With MEDAI_UPDATE_TOUR=1 the README's tour pictures (docs/tour/) are
 rewritten from this run.
@@ -186,7 +186,34 @@ def instructor_grades_by_hand(browser: web.Browser, hub: Deployment, work: Work)
     expect(submission.locator(".needs-manual-grade .glyphicon-ok")).to_have_count(0)  # nothing left to grade
 
 
-def student_reads_feedback(s: web.Session, work: Work) -> None:
+def one_score(hub: Deployment, work: Work) -> tuple[float, float, float]:
+    """(total, stored late penalty, maximum) of the student's submission, from the gradebook itself."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hub.root / 'course' / 'gradebook.db'}") as gb:
+        s = gb.find_submission(work.assignment, hub.ids[work.student])
+        return float(s.score), float(s.late_submission_penalty or 0), float(s.max_score)
+
+
+def js_number(v: float) -> str:
+    """A number as the formgrader's roundToPrecision(v, 2) writes it."""
+    return f"{round(v, 2):g}"
+
+
+def instructor_sees_the_late_penalty(browser: web.Browser, hub: Deployment, work: Work) -> None:
+    """The assignment's submissions page: the score after the stored penalty, and the penalty, beside it."""
+    total, penalty, top = one_score(hub, work)
+    assert penalty > 0  # handed in after the due date: course.yaml's late policy took its share
+    s = next(x for x in browser.sessions if x.name == "instructor")
+    page = s.page
+    page.goto(f"{hub.url}{FORMGRADER}formgrader/manage_submissions/{work.assignment}")
+    row = page.locator("#main-table tr", has_text=hub.ids[work.student])
+    expect(row.locator(".score")).to_have_text(
+        f"{js_number(total - penalty)} / {js_number(top)} (late \u2212{js_number(penalty)})")
+    s.shot("instructor-late-penalty")
+
+
+def student_reads_feedback(s: web.Session, hub: Deployment, work: Work) -> None:
     page = s.page
     page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="Assignments").click()
     page.locator("#refresh_assignments_list").click()
@@ -198,6 +225,9 @@ def student_reads_feedback(s: web.Session, work: Work) -> None:
     feedback = page.frame_locator(".jp-HTMLViewer:visible iframe")
     expect(feedback.locator("body")).to_contain_text(f"Written response (Score: {float(MANUAL_SCORE)} / ")
     expect(feedback.locator("body")).to_contain_text(COMMENT)
+    total, penalty, top = one_score(hub, work)
+    expect(feedback.locator("h4").first).to_contain_text(f"(Score: {round(total - penalty, 2)} / {round(top, 2)})")
+    expect(feedback.locator("li.late-penalty")).to_contain_text(f"(Score: -{round(penalty, 2)})")
     first_test = feedback.locator("li", has_text="Test cell").first
     expect(first_test).to_contain_text("(Score: 2.0 / 2.0)")  # the typed answer passed the hidden tests too
     s.shot(f"{s.name}-feedback", tour="student-feedback")
@@ -227,6 +257,9 @@ def staff_exports_at_risk(browser: web.Browser, hub: Deployment) -> None:
     details = {(r["student"], r["assignment"]): r for r in records(workbook["Details"])}
     graded = details[(hub.ids["med1"], MEDICINE.assignment)]
     assert graded["state"] == "graded" and graded["raw_score"] == 2 + float(MANUAL_SCORE)  # auto + by hand
+    total, penalty, top = one_score(hub, MEDICINE)  # the number the feedback and the formgrader showed
+    assert (graded["penalty_points"], graded["final_percent"]) == (round(penalty, 2),
+                                                                   round(100 * (total - penalty) / top, 2))
     assert details[(hub.ids["eng1"], ENGINEERING.assignment)]["state"] == "needs_manual_grading"
     listed = {r["student"]: r["at_risk"] for r in records(workbook["Summary medicine"]) if r["track"]}
     assert listed == {hub.ids["med1"]: "yes", hub.ids["med2"]: "yes"}  # the filter's students, all at risk
@@ -244,8 +277,9 @@ def test_students_instructor_and_staff_in_a_real_browser(hub):
         for work in (MEDICINE, ENGINEERING):
             grade(hub, work)
         instructor_grades_by_hand(browser, hub, MEDICINE)
+        instructor_sees_the_late_penalty(browser, hub, MEDICINE)
         assert "feedback returned (1 student(s))" in hub.medai("feedback", MEDICINE.assignment).stdout
-        student_reads_feedback(medicine, MEDICINE)
+        student_reads_feedback(medicine, hub, MEDICINE)
         staff_exports_at_risk(browser, hub)
         assert not browser.errors, "\n".join(browser.errors)
         if os.environ.get("MEDAI_UPDATE_TOUR") == "1":

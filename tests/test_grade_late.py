@@ -1,5 +1,6 @@
-"""course.yaml's late policy in the gradebook: nbgrader's own late-penalty step asks medai's plugin, which
-applies grace, started days, the cap and per-student extensions (medai.course.late) per notebook score."""
+"""course.yaml's late policy in the gradebook: medai's StoreLatePenalty takes the place of nbgrader's late-penalty
+step and stores grace, started days, the cap and per-student extensions (medai.course.late) on each notebook's
+score; a policy changed after grading is stored again without running anything again."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -62,6 +63,20 @@ def test_penalties_follow_course_yaml(late_course):
     assert [r.late.penalty_percent for r in summary.late] == [50, 10, 20]  # month, oneday, twodays
     text = "\n".join(summary.lines())
     assert "late month: 30 day(s), -50%" in text and "late 3" in text
+
+
+def test_an_extension_granted_after_grading_is_stored_without_running_anything_again(late_course):
+    from nbgrader.api import Gradebook
+
+    root, course = late_course
+    course = course.model_copy(deep=True)
+    course.late_policy.extensions.append(Extension(student="month", assignment=A, days=31, reason="leave of absence"))
+    summary = grade(target=load_target(course_dir=root, assignment=A, course=course),
+                    options=GradeOptions(workers=2, unsafe=True, progress=False, feedback=False))
+    assert sorted(summary.skipped) == sorted(SUBMITTED) and summary.results == []  # nothing executed again
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "medai101") as gb:
+        assert gb.find_submission_notebook("hw", A, "month").late_submission_penalty is None  # on time now
+        assert gb.find_submission_notebook("hw", A, "twodays").late_submission_penalty == pytest.approx(2 * 0.2)
 
 
 def test_without_course_yaml_nbgraders_own_late_plugin_applies(late_course, tmp_path):

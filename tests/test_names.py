@@ -69,10 +69,10 @@ def _render(script: str, first, last) -> str:
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run nbgrader's scripts")
 @pytest.mark.parametrize("script", ["manage_students.js", "manage_submissions.js", "gradebook_notebook_submissions.js"])
 def test_formgrader_scripts_show_the_whole_name_without_a_comma(script):
-    from medai.grader.formgrader_guard import NAME_SCRIPTS, _name_script
+    from medai.grader.formgrader_guard import NAME_SCRIPTS, _rewritten_script
 
     assert script in NAME_SCRIPTS
-    patched = _name_script(script)
+    patched = _rewritten_script(script)
     for name in NAMES:
         assert _render(patched, *split_for_nbgrader(name)) == name
         assert _render(patched, None, name) == name  # the formgrader's own edit form stores an empty field as null
@@ -89,10 +89,10 @@ def test_a_changed_nbgrader_script_fails_loudly():
 def test_name_scripts_are_routed_ahead_of_nbgrader_s_static_files():
     import re
 
-    from medai.grader.formgrader_guard import WholeNameScriptHandler, name_script_routes
+    from medai.grader.formgrader_guard import RewrittenScriptHandler, script_routes
 
-    [(pattern, handler)] = name_script_routes("/services/formgrader-medai101/")
-    assert handler is WholeNameScriptHandler
+    [(pattern, handler)] = script_routes("/services/formgrader-medai101/")
+    assert handler is RewrittenScriptHandler
     assert re.fullmatch(pattern, "/services/formgrader-medai101/formgrader/static/js/manage_students.js")
     assert not re.fullmatch(pattern, "/services/formgrader-medai101/formgrader/static/js/backbone.js")
 

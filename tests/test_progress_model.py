@@ -77,6 +77,7 @@ def test_scores_after_the_late_penalty_equal_the_hand_computation(report):
     med1 = {a.assignment: a for a in report.students[0].assignments}
     assert (med1["a2"].score_percent, med1["a2"].days_late, med1["a2"].penalty_percent) == (80.0, 2, 20.0)
     assert med1["a2"].final_percent == approx(64.0)
+    assert med1["a2"].penalty_points == approx(0.2 * 16)  # stored in the gradebook: 20 % of 16 points
     assert med1["a2"].submitted_at == "2026-09-23T01:00:00+00:00"
     med2 = {a.assignment: a for a in report.students[1].assignments}
     assert med2["a2"].extension and med2["a2"].deadline == "2026-09-24T23:59:00+09:00"
@@ -84,6 +85,24 @@ def test_scores_after_the_late_penalty_equal_the_hand_computation(report):
     assert (med2["a3"].raw_score, med2["a3"].max_score) == (6.0, 10.0)
     eng2 = {a.assignment: a for a in report.students[4].assignments}
     assert (eng2["a2"].days_late, eng2["a2"].penalty_percent, eng2["a2"].final_percent) == (10, 50.0, 50.0)
+
+
+def test_the_stored_penalty_is_what_shows_and_a_stale_one_is_reported(tmp_path):
+    """The model reads the penalty stored with the submission; when course.yaml's policy would now take
+    another (changed after grading), the stored one still shows and a warning names the assignment."""
+    from nbgrader.api import Gradebook
+
+    fx = pf.build(tmp_path)
+    with Gradebook(fx.layout.gradebook_url) as gb:  # as if graded before a2's late policy was written
+        gb.find_submission_notebook("nb", "a2", "med1").late_submission_penalty = None
+        gb.db.commit()
+    report = load_progress(course=fx.course, layout=fx.layout, as_of=pf.AS_OF)
+    med1 = {a.assignment: a for a in report.students[0].assignments}
+    assert (med1["a2"].days_late, med1["a2"].penalty_points, med1["a2"].penalty_percent) == (2, 0.0, 0.0)
+    assert med1["a2"].final_percent == approx(80.0)
+    assert [w for w in report.warnings if w.startswith("a2:")] == [
+        "a2: the late penalty stored for 1 submission(s) is not what course.yaml's late policy gives now "
+        "(changed after grading?); shown as stored: `medai grade a2` stores it again"]
 
 
 def test_weighted_score_standing_completion_and_flags(report):
@@ -111,8 +130,15 @@ def test_competency_mastery_is_the_points_weighted_mean_of_graded_work(report):
     assert "DL-1" not in med1 and "DL-1" in {m.competency for m in report.students[3].competencies}
 
 
-def test_what_does_not_match_is_left_out_and_said(report):
-    assert "gradebook assignment(s) not in course.yaml, left out: old-hw" in report.warnings
+def test_what_does_not_match_is_said_and_unlisted_work_is_shown_counted_nowhere(report):
+    assert ("gradebook assignment(s) not in course.yaml: old-hw; their scores are listed (state 'not_in_course') "
+            "but count in no weighted score, track or LMS export: add them to course.yaml to count them"
+            ) in report.warnings
+    med1 = report.students[0]
+    [old] = med1.unlisted
+    assert (old.assignment, old.state, old.raw_score, old.max_score, old.points) == ("old-hw", "not_in_course", 2, 10, 0)
+    assert "old-hw" not in {a.assignment for a in med1.assignments} and med1.weighted_score == approx(67.0)
+    assert all(not s.unlisted for s in report.students[1:])
     assert "graded submissions of 1 student(s) not on the roster, left out: ghost" in report.warnings
     assert report.homes_readable
 

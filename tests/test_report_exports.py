@@ -61,7 +61,9 @@ def test_exports_equal_their_golden_files(report, name, make):
 
 def test_csv_numbers_equal_the_hand_computation(report):
     details = rows(details_csv(report))
-    assert len(details) == 5 * 5  # one row per student x assignment of their track
+    assert len(details) == 5 * 5 + 1  # one row per student x assignment of their track, + med1's old-hw
+    [unlisted] = [r for r in details if r["assignment"] == "old-hw"]
+    assert (unlisted["student"], unlisted["state"], unlisted["points"]) == ("med1", "not_in_course", "0")
     med1_a2 = next(r for r in details if (r["student"], r["assignment"]) == ("med1", "a2"))
     assert (med1_a2["score_percent"], med1_a2["days_late"], med1_a2["penalty_percent"], med1_a2["final_percent"]) == (
         "80", "2", "20", "64")
@@ -109,7 +111,7 @@ def test_the_workbook_opens_and_its_totals_match(report, tmp_path):
         assert any('="yes"' in rule.formula[0] for rule in rules)  # at-risk rows coloured
     assert wb["Summary medicine"].cell(4, 1).value == "med3"
     details = wb["Details"]
-    assert details.max_row == 1 + 25 and details.freeze_panes == "A2"
+    assert details.max_row == 1 + 25 + 1 and details.freeze_panes == "A2"  # + med1's old-hw, not in course.yaml
     # medicine: (67 + 100) / 2 = 83.5; engineering: (46.67 + 60) / 2 = 53.33
     med_total = wb["Summary medicine"].cell(5, 9).value
     assert med_total == pytest.approx(83.5)

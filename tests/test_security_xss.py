@@ -163,11 +163,12 @@ def test_grader_config_uses_the_sanitising_exporter(course, layout):
 
 
 def test_grading_page_policy_is_strict():
-    policy = grading_page_policy(nonce=NONCE, origin="http://hub.example", base_url="/services/fg/",
-                                 mathjax_url="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js")
+    policy = grading_page_policy(nonce=NONCE, origin="http://hub.example", base_url="/services/fg/")
     directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
     assert directives["default-src"] == ["'none'"]
-    assert directives["script-src"] == [f"'nonce-{NONCE}'", "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/"]
+    # MathJax from the formgrader's own server (jupyter-server-mathjax), no other host anywhere
+    assert directives["script-src"] == [f"'nonce-{NONCE}'", "http://hub.example/services/fg/static/jupyter_server_mathjax/"]
+    assert "https:" not in policy and "cdn" not in policy
     assert directives["connect-src"] == ["http://hub.example/services/fg/formgrader/api/"]
     assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
     assert "'unsafe-eval'" not in policy and "'unsafe-inline'" not in directives["script-src"]

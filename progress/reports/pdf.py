@@ -31,14 +31,14 @@ from medai.progress.reports.plots import (
     report_style,
     track_colour,
 )
-from medai.progress.reports.tables import by_state, track_summaries
+from medai.progress.reports.tables import by_state, local_time, track_summaries
 
 A4_PORTRAIT = (8.27, 11.69)
 BOLD = 600  # NanumGothicBold's weight (matplotlib's "bold" is 700 and would log a fallback every time)
 RISK_LINES_PER_PAGE = 34
 STATE_LABELS = {"not_released": "not released", "released": "released", "fetched": "fetched",
                 "submitted": "submitted", "late": "LATE (missing)", "graded": "graded",
-                "needs_manual_grading": "manual grading"}
+                "needs_manual_grading": "manual grading", "not_in_course": "not in course.yaml"}
 
 
 def _pct(v: float | None) -> str:
@@ -245,7 +245,7 @@ class _StudentPage:
         self.flags = fig.text(0.06, 0.885, "", fontsize=8.5, color="#b00020", va="top", linespacing=1.5)
         colour = track_colour(report, track)
         id_width = max([10, *(len(a.assignment) for a in sample.assignments)])
-        fig.text(0.06, 0.82, "과제 · Assignments (times in UTC)", fontsize=11, weight=BOLD)
+        fig.text(0.06, 0.82, f"과제 · Assignments (times in {report.timezone})", fontsize=11, weight=BOLD)
         self.assignments = _Table(
             fig, top=0.8, header=("assignment", "title", "state", "submitted", "score", "late", "final"),
             widths=(id_width, 26, 14, 11, 5, 8, 5), rows=len(sample.assignments), colour=colour,
@@ -270,7 +270,8 @@ class _StudentPage:
                             or "no at-risk flag · 위험 신호 없음")
         self.flags.set_color("#b00020" if s.flags else "#2ca02c")
         self.assignments.fill(
-            [(a.assignment, a.title, STATE_LABELS[a.state], (a.submitted_at or "")[5:16].replace("T", " "),
+            [(a.assignment, a.title, STATE_LABELS[a.state],
+              (local_time(a.submitted_at, report.timezone) or "")[5:16].replace("T", " "),
               "" if a.score_percent is None else f"{a.score_percent:5.1f}",
               f"{a.days_late}d -{a.penalty_percent:g}%" if a.days_late else "",
               "" if a.final_percent is None else f"{a.final_percent:5.1f}") for a in s.assignments],

@@ -5,7 +5,9 @@ Percentages are 0-100, rounded to 2 decimals; empty cells are None.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from medai.progress.model import AssignmentProgress, ProgressReport, StudentProgress
 
@@ -32,26 +34,35 @@ DETAIL_COLUMNS = (
     Column("points", "float", "weight of the assignment in the course grade"),
     Column("deadline", "text", "the student's deadline, extension applied"),
     Column("extension", "bool", "the student has an extension"),
-    Column("state", "text", "not_released, released, fetched, submitted, late, graded, needs_manual_grading"),
+    Column("state", "text", "not_released, released, fetched, submitted, late, graded, needs_manual_grading, "
+                            "not_in_course (listed, counted nowhere)"),
     Column("submitted_at", "text", "submission time (UTC)"),
     Column("raw_score", "float", "nbgrader points"),
     Column("max_score", "float", "nbgrader maximum points"),
     Column("score_percent", "percent", "score before the late penalty"),
     Column("days_late", "int", "started days late (after grace)"),
     Column("penalty_percent", "percent", "late penalty (percent of the score)"),
+    Column("penalty_points", "float", "late penalty in nbgrader points, as stored with the submission"),
     Column("final_percent", "percent", "score after the late penalty"),
 )
+
+
+def local_time(ts: str | None, tz: str) -> str | None:
+    """An ISO 8601 time (the model's submission times are UTC) in the course's time zone `tz`, ISO 8601: what
+    the PDF shows a person (the CSV and Excel keep the model's UTC, with its offset)."""
+    return None if ts is None else datetime.fromisoformat(ts).astimezone(ZoneInfo(tz)).isoformat()
 
 
 def detail_values(s: StudentProgress, a: AssignmentProgress) -> list[Any]:
     return [s.id, s.name, s.track, s.cohort, a.assignment, a.title, a.module, a.points, a.deadline, a.extension,
             a.state, a.submitted_at, r2(a.raw_score), r2(a.max_score), r2(a.score_percent), a.days_late,
-            r2(a.penalty_percent), r2(a.final_percent)]
+            r2(a.penalty_percent), r2(a.penalty_points), r2(a.final_percent)]
 
 
 def detail_rows(report: ProgressReport) -> list[list[Any]]:
-    """One row per student x assignment of the student's track."""
-    return [detail_values(s, a) for s in report.students for a in s.assignments]
+    """One row per student x assignment of the student's track, then their graded work of assignments
+    course.yaml does not list (state not_in_course)."""
+    return [detail_values(s, a) for s in report.students for a in [*s.assignments, *s.unlisted]]
 
 
 SUMMARY_COLUMNS = (

@@ -13,9 +13,10 @@ when the installed nbgrader moves). Which nbgrader behaviour each module depends
     collect           ExchangeCollect's steps and traits, submit's inbound folder names, timestamp.txt
     feedback_release  ExchangeReleaseFeedback's file names (`notebook_hash` of the submission secret)
     submit            ExchangeSubmit's `copy_files` and `set_perms`
+    late_penalty      the late penalty stored per SubmittedNotebook on the current total, and read back
 
 medai's own extensions that plug into nbgrader's documented extension points stay with the feature they serve:
-the late-penalty plugin (medai.grader.late), the hidden-test preprocessor (medai.grader.visibility), the guarded
+the late-penalty preprocessor (medai.grader.late), the hidden-test preprocessor (medai.grader.visibility), the guarded
 Execute preprocessor (medai.grader.cell_proof), the sanitising exporters and the formgrader's guarded handlers
 (medai.grader.safe_html, medai.grader.formgrader_guard).
 

@@ -3,11 +3,13 @@ medai's own commands (`medai release|collect|feedback|grade`, grade on submit) g
 
 Depends on nbgrader 0.9.6: the traits named here (CourseDirectory.root/course_id/db_url/ignore, Exchange.root,
 ExchangeFactory.submit/collect/release_feedback, ExecutePreprocessor.timeout, Execute.shutdown_kernel,
-NbGraderAPI.timezone, GenerateFeedback.exporter_class), and where nbgrader reads `nbgrader_config.py|json`
+NbGraderAPI.timezone, GenerateFeedback.exporter_class, Autograde.autograde_preprocessors and
+GenerateFeedback.preprocessors with their defaults), and where nbgrader reads `nbgrader_config.py|json`
 from (the Jupyter config path, then the course directory).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from traitlets.config import Config
@@ -23,6 +25,8 @@ SAFE_COLLECT = "medai.nbgrader_adapter.collect.SafeExchangeCollect"
 PRIVATE_FEEDBACK = "medai.nbgrader_adapter.feedback_release.PrivateReleaseFeedback"
 # feedback HTML with every student-controlled part sanitised (markdown, outputs, metadata)
 SAFE_HTML_EXPORTER = "medai.grader.safe_html.SafeHTMLExporter"
+# the late penalty on the current total, stored in the gradebook (medai.nbgrader_adapter.late_penalty)
+STORE_LATE_PENALTY = "medai.grader.late.StoreLatePenalty"
 # what medai sets whatever a course directory's own configuration says: students' folders are untrusted
 ALWAYS = {
     ("ExchangeFactory", "submit"): PRIVATE_SUBMIT,
@@ -43,6 +47,28 @@ IGNORE = [
 ]
 
 
+def exchange_zone_name(tz) -> str:
+    """A name of the course's time zone (ZoneInfo) that nbgrader's `parse_utc` reads back (dateutil's gettz)
+    and that may stand in a folder name: no "/" (a path) and no "+" (nbgrader splits submission folders on it).
+    Asia/Seoul -> "ROK", the tz database's own alias for it. UserError when the zone has no such name here."""
+    from zoneinfo import TZPATH
+
+    if not re.search(r"[/+\s]", tz.key):
+        return tz.key
+    for folder in map(Path, TZPATH):
+        try:
+            wanted = (folder / tz.key).read_bytes()
+            names = sorted(p.name for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[A-Za-z][\w-]*", p.name)
+                           and p.name not in ("posixrules", "localtime", "Factory"))
+        except OSError:
+            continue
+        for name in names:
+            if (folder / name).read_bytes() == wanted:
+                return name
+    raise UserError(f"time zone {tz.key}: no name for it without '/' in the tz database ({', '.join(TZPATH)}), "
+                    "which nbgrader's submission times need")
+
+
 def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tuple[str, str], object]:
     """Settings for a student's or instructor's server (the exchange) or, with role="grader", for the one
     who owns the course directory (course root, gradebook, execution limits)."""
@@ -50,6 +76,10 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
         ("CourseDirectory", "course_id"): course.course.id,
         ("Exchange", "root"): str(layout.exchange_dir),
         ("CourseDirectory", "ignore"): IGNORE,
+        # submission times (inbound folder names, timestamp.txt, the Assignments list, feedback folder names) in
+        # the course's time zone, named so that nbgrader reads them back right (not "KST", which it takes as UTC)
+        ("Exchange", "timezone"): course.course.timezone,
+        ("Exchange", "timestamp_format"): "%Y-%m-%d %H:%M:%S.%f " + exchange_zone_name(course.course.tz),
         **{k: v for k, v in ALWAYS.items() if k[0] == "ExchangeFactory"},
     }
     if role == "grader":
@@ -61,9 +91,27 @@ def nbgrader_settings(course: Course, layout: Layout, *, role: str) -> dict[tupl
             ("Execute", "shutdown_kernel"): "immediate",
             # the formgrader shows due dates and timestamps in the course's time zone
             ("NbGraderAPI", "timezone"): course.course.timezone,
+            # course.yaml's late penalty, stored on the current total after autograding and before feedback
+            **late_penalty_preprocessors(),
             **ALWAYS,
         })
     return settings
+
+
+def _dotted(cls) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def late_penalty_preprocessors() -> dict[tuple[str, str], list[str]]:
+    """nbgrader's autograde and feedback preprocessors (its defaults, by name) with the late penalty stored by
+    STORE_LATE_PENALTY: in AssignLatePenalties' place, and before GetGrades reads it for the feedback."""
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    autograde = [STORE_LATE_PENALTY if cls is AssignLatePenalties else _dotted(cls)
+                 for cls in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()]
+    feedback = [STORE_LATE_PENALTY, *map(_dotted, GenerateFeedback.class_traits()["preprocessors"].make_dynamic_default())]
+    return {("Autograde", "autograde_preprocessors"): autograde, ("GenerateFeedback", "preprocessors"): feedback}
 
 
 def load_course_config(course_dir: Path) -> Config:
@@ -99,6 +147,8 @@ def grader_config(*, course_dir: Path, course: Course | None, layout: Layout, db
     for (cls, trait), value in ALWAYS.items():
         config[cls][trait] = value
     config.CourseDirectory.root = str(course_dir)
+    if course is not None:  # the late penalty's policy, without reading course.yaml again
+        config.StoreLatePenalty.course = course
     if db_url:
         config.CourseDirectory.db_url = db_url
     elif "db_url" not in config.CourseDirectory:

@@ -77,7 +77,9 @@ def autograde_split(config) -> tuple[list[type], list[type]]:
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import SaveAutoGrades
 
-    classes = list(Autograde(config=config).autograde_preprocessors)
+    from traitlets.utils.importstring import import_item
+
+    classes = [import_item(c) if isinstance(c, str) else c for c in Autograde(config=config).autograde_preprocessors]
     cut = next((i for i, cls in enumerate(classes) if issubclass(cls, SaveAutoGrades)), len(classes))
     return classes[:cut], classes[cut:]
 
