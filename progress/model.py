@@ -74,6 +74,14 @@ class GradedSubmission:
     timestamp: datetime | None  # timezone-aware (nbgrader stores UTC)
     late_penalty: float = 0.0  # points, as stored in the gradebook
 
+    def percents(self) -> tuple[float | None, float | None, float]:
+        """(score %, score % after the stored penalty, the penalty in % of the score)."""
+        penalty = 100.0 * self.late_penalty / self.score if self.score > 0 else 0.0
+        if self.max_score <= 0:
+            return None, None, penalty
+        return (100.0 * self.score / self.max_score,
+                100.0 * max(0.0, self.score - self.late_penalty) / self.max_score, penalty)
+
 
 @dataclass
 class Observations:
@@ -256,11 +264,8 @@ def _assignment_progress(course: Course, a, student: str, obs: Observations, as_
         if graded is not None:
             state = "needs_manual_grading" if graded.needs_manual_grade else "graded"
             raw, max_score, points = graded.score, graded.max_score, graded.late_penalty
-            if raw > 0:  # what was taken off, as stored (the number the feedback shows)
-                penalty = 100.0 * points / raw
-            if max_score > 0:
-                percent = 100.0 * raw / max_score
-                final = 100.0 * max(0.0, raw - points) / max_score
+            percent, final, stored = graded.percents()  # what was taken off, as stored (as the feedback shows)
+            penalty = stored if raw > 0 else penalty
         else:
             state = "submitted"
     elif a.id not in obs.released:
@@ -278,13 +283,12 @@ def _assignment_progress(course: Course, a, student: str, obs: Observations, as_
 
 def _unlisted_progress(assignment: str, g: GradedSubmission) -> AssignmentProgress:
     """Graded work of an assignment course.yaml does not list: its gradebook numbers, no weight, no deadline."""
-    percent = 100.0 * g.score / g.max_score if g.max_score > 0 else None
-    final = 100.0 * max(0.0, g.score - g.late_penalty) / g.max_score if g.max_score > 0 else None
+    percent, final, penalty = g.percents()
     return AssignmentProgress(
         assignment=assignment, title=assignment, module="", points=0.0, deadline="", extension=False,
         state="not_in_course", submitted_at=_utc(g.timestamp), raw_score=g.score, max_score=g.max_score,
-        score_percent=percent, days_late=0, penalty_percent=100.0 * g.late_penalty / g.score if g.score > 0 else 0.0,
-        final_percent=final, penalty_points=g.late_penalty)
+        score_percent=percent, days_late=0, penalty_percent=penalty, final_percent=final,
+        penalty_points=g.late_penalty)
 
 
 def _level(percent: float | None, t: Thresholds) -> str:
