@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from medai.course.model import Course
 
@@ -36,6 +36,22 @@ class LateDecision:
         return score - self.penalty_points(score)
 
 
+HIDDEN_TEST_POLICIES = ("always", "after-due", "never")  # course.yaml grading.hidden_tests
+
+
+def hidden_now(policy: str, deadline: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a student is shown hidden tests' results (and so the score they make up) only later: feedback
+    generated now withholds them, and the My-course panel shows no score (pure; `deadline` None: no due date)."""
+    if policy not in HIDDEN_TEST_POLICIES:
+        raise ValueError(f"hidden test policy must be one of {', '.join(HIDDEN_TEST_POLICIES)}, not {policy!r}")
+    if policy == "always":
+        return False
+    if policy == "never":
+        return True
+    now = now or datetime.now(timezone.utc)
+    return deadline is not None and now < deadline
+
+
 def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetime:
     """The assignment's due date for this student, moved by their extension if they have one."""
     due = course.assignment(assignment_id).due
@@ -45,17 +61,24 @@ def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetim
     return due
 
 
+def late_rules(course: Course, assignment_id: str) -> tuple[float, float, int]:
+    """(percent per started day, cap in percent, grace minutes) for one assignment: its override, else the
+    course's."""
+    rules = course.late_policy
+    override = course.assignment(assignment_id).late_policy
+    per_day = override.percent_per_day if override and override.percent_per_day is not None else rules.percent_per_day
+    cap = override.cap_percent if override and override.cap_percent is not None else rules.cap_percent
+    grace = override.grace_minutes if override and override.grace_minutes is not None else rules.grace_minutes
+    return per_day, cap, grace
+
+
 def lateness(course: Course, *, assignment_id: str, student: str, submitted: datetime) -> LateDecision:
     """Days late (every started day after the deadline and grace counts) and the capped penalty.
 
     `submitted` must be timezone-aware (nbgrader's timestamps are UTC)."""
     if submitted.tzinfo is None:
         raise ValueError("submitted must be timezone-aware")
-    rules = course.late_policy
-    override = course.assignment(assignment_id).late_policy
-    per_day = override.percent_per_day if override and override.percent_per_day is not None else rules.percent_per_day
-    cap = override.cap_percent if override and override.cap_percent is not None else rules.cap_percent
-    grace = override.grace_minutes if override and override.grace_minutes is not None else rules.grace_minutes
+    per_day, cap, grace = late_rules(course, assignment_id)
     deadline = deadline_for(course, assignment_id=assignment_id, student=student)
     over = submitted - (deadline + timedelta(minutes=grace))
     days = math.ceil(over / timedelta(days=1)) if over > timedelta(0) else 0

@@ -75,6 +75,11 @@ class CourseInfo(_Model):
     cell_timeout_seconds: int = Field(
         default=120, gt=0, le=3600, description="Wall-clock limit for one notebook cell when autograding, in seconds."
     )
+    other_tracks_visible: bool = Field(
+        default=False,
+        description="Whether a student's My course panel also lists the other tracks' assignments (marked as "
+        "another track's, counted nowhere for them); by default a student sees only common work and their own track's.",
+    )
 
     @field_validator("timezone")
     @classmethod

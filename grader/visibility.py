@@ -12,26 +12,14 @@ generated again, in full, by the first `medai grade` run after the deadline.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 from traitlets import Unicode
 
-POLICIES = ("always", "after-due", "never")
+from medai.course.late import HIDDEN_TEST_POLICIES, hidden_now  # noqa: F401 (the policy lives with the curriculum)
 
-
-def hidden_now(policy: str, deadline: dt.datetime | None, now: dt.datetime | None = None) -> bool:
-    """Whether feedback generated now withholds hidden tests (pure; `deadline` None: no due date known)."""
-    if policy not in POLICIES:
-        raise ValueError(f"hidden test policy must be one of {', '.join(POLICIES)}, not {policy!r}")
-    if policy == "always":
-        return False
-    if policy == "never":
-        return True
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return deadline is not None and now < deadline
+POLICIES = HIDDEN_TEST_POLICIES
 
 
 class WithholdHiddenTests(NbGraderPreprocessor):

@@ -22,6 +22,10 @@ GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
 STORAGE_SERVICE = "storage-guard"
 PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
 TEMPLATES = Path(__file__).with_name("templates")  # the hub's pages: medai's, extending JupyterHub's own
+# what a user's server may do with its hub token: JupyterHub's own (activity, its server) and, for the My-course
+# panel (medai.hub.my_course), find and call the progress service; each token holds only what its user holds
+MY_COURSE_SCOPES = [f"access:services!service={PROGRESS_SERVICE}", f"read:services!service={PROGRESS_SERVICE}"]
+SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", *MY_COURSE_SCOPES]
 STAFF_NO_SERVER = "Program staff accounts have no notebook server"  # the pre-spawn hook's 403 (error.html)
 
 
@@ -110,6 +114,12 @@ def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) ->
     formgrader = formgrader_service(course)
     c.JupyterHub.load_roles = [
         {
+            "name": "student",
+            "description": "Reads their own course (the My-course panel) from the progress service",
+            "groups": [STUDENTS],
+            "scopes": MY_COURSE_SCOPES,
+        },
+        {
             "name": "instructor",
             "description": "Grades the course through its formgrader service",
             "groups": [INSTRUCTORS],
@@ -180,6 +190,7 @@ def apply_spawner(c, s: HubSettings) -> None:
         # every server's HOME and root folder are <root>/home/<user>, whatever the account's passwd home says
         c.LimitedLocalProcessSpawner.home_root = str(s.layout.home_dir)
     c.Spawner.cmd = [f"{bin_dir}/jupyterhub-singleuser"]
+    c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
     # a save that hits the home's limit tells the student so, in words (medai.hub.full_home)
     c.Spawner.args = ["--ServerApp.contents_manager_class=medai.hub.full_home.StorageLimitContentsManager"]
@@ -287,7 +298,9 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
                 f"{bin_dir}/medai", "report", "serve",
                 f"--course={s.course_file}", f"--course-dir={course_dir}",
             ],
-            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "environment": {**{k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+                            # students' My-course panels say "grading…" after a submit only when it is true
+                            env_name("grade_on_submit"): "true" if grades_on_submit(s, course) else "false"},
             "cwd": course_dir,
             "oauth_no_confirm": True,
             **run_as,

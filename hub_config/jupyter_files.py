@@ -41,10 +41,17 @@ FORMGRADER_GUARD = "medai.grader.formgrader_guard"
 LOCAL_MATHJAX = "jupyter_server_mathjax"
 
 
+# the student's My-course panel: its lab extension (hub_config/labextension) and its server side (medai.hub.my_course)
+MY_COURSE_LAB = "@medai/my-course"
+MY_COURSE_SERVER = "medai.hub.my_course"
+MY_COURSE_ROLES = frozenset({"student"})  # instructors and the grader have the formgrader and the progress page
+
+
 def server_config(role: str) -> dict:
     enabled, _ = ROLE_NBGRADER[role]
     ext = {f"nbgrader.server_extensions.{name}": name in enabled for name in NBGRADER_SERVER_EXTENSIONS}
     ext[LOCAL_MATHJAX] = True
+    ext[MY_COURSE_SERVER] = role in MY_COURSE_ROLES
     if "formgrader" in enabled:
         ext[FORMGRADER_GUARD] = True
     return {"ServerApp": {"jpserver_extensions": ext}}
@@ -52,12 +59,17 @@ def server_config(role: str) -> dict:
 
 def page_config(role: str) -> dict:
     _, enabled = ROLE_NBGRADER[role]
-    return {"disabledExtensions": {f"@jupyter/nbgrader:{p}": True for p in NBGRADER_LAB_PLUGINS if p not in enabled}}
+    disabled = {f"@jupyter/nbgrader:{p}": True for p in NBGRADER_LAB_PLUGINS if p not in enabled}
+    if role not in MY_COURSE_ROLES:
+        disabled[MY_COURSE_LAB] = True
+    return {"disabledExtensions": disabled}
 
 
-# JupyterLab settings for everyone: no "news" pop-up (it fetches from the internet and covers the page)
+# JupyterLab settings for everyone: no "news" pop-up (it fetches from the internet and covers the page); Korean
+# first (the language pack jupyterlab-language-pack-ko-KR; each user can switch in Settings -> Language)
 LAB_OVERRIDES = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/translation-extension:plugin": {"locale": "ko_KR"},
 }
 
 

@@ -93,6 +93,8 @@ class Observations:
     submitted: dict[tuple[str, str], datetime | None] = field(default_factory=dict)  # not graded yet
     graded: dict[tuple[str, str], GradedSubmission] = field(default_factory=dict)
     unlisted: dict[tuple[str, str], GradedSubmission] = field(default_factory=dict)  # assignments not in course.yaml
+    hidden_tests: set[str] = field(default_factory=set)  # assignments whose grade cells hold hidden tests
+    withdrawn: set[str] = field(default_factory=set)  # released (in the exchange) but no longer in course.yaml
     warnings: list[str] = field(default_factory=list)
 
 
@@ -250,7 +252,8 @@ def _slope(values: list[float]) -> float:
     return sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values)) / den
 
 
-def _assignment_progress(course: Course, a, student: str, obs: Observations, as_of: datetime) -> AssignmentProgress:
+def assignment_progress(course: Course, a, student: str, obs: Observations, as_of: datetime) -> AssignmentProgress:
+    """One student's state, deadline and (stored) score on one assignment at `as_of`."""
     key = (student, a.id)
     deadline = deadline_for(course, assignment_id=a.id, student=student)
     graded = obs.graded.get(key)
@@ -324,7 +327,7 @@ def student_progress(course: Course, s: StudentInfo, obs: Observations, *, as_of
                      thresholds: Thresholds) -> StudentProgress:
     """One student's progress over the assignments of their track (common + their own)."""
     assignments = course.assignments_for_track(s.track)
-    rows = [_assignment_progress(course, a, s.id, obs, as_of) for a in assignments]
+    rows = [assignment_progress(course, a, s.id, obs, as_of) for a in assignments]
     graded = [(r.points, r.final_percent) for r in rows if r.state == "graded" and r.final_percent is not None]
     weighted = _weighted(graded)
     standing = _weighted(graded + [(r.points, 0.0) for r in rows if r.state == "late"])

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,12 +39,18 @@ class GradebookMismatch(UserError):
     """The gradebook belongs to another course than course.yaml describes."""
 
 
-def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedSubmission]]:
-    """(assignment names, (student, assignment) -> graded submission). Names come from the roster, not from
-    here: the roster keeps each name whole (the gradebook holds the same, medai.course.names)."""
+def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedSubmission], set[str]]:
+    """(assignment names, (student, assignment) -> graded submission, assignments with hidden tests). Names come
+    from the roster, not from here: the roster keeps each name whole (the gradebook holds the same,
+    medai.course.names)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from medai.nbgrader_adapter.gradebook import gradebook, readonly_url, submission_totals
+    from medai.nbgrader_adapter.gradebook import (
+        assignments_with_hidden_tests,
+        gradebook,
+        readonly_url,
+        submission_totals,
+    )
     from medai.nbgrader_adapter.late_penalty import stored_penalties
 
     if db_url.startswith("sqlite:///"):
@@ -57,6 +64,7 @@ def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedS
         # course_id="": nbgrader then adds no course row, so opening writes nothing
         with gradebook(readonly_url(db_url), course_id="") as gb:
             assignments = {a.name for a in gb.assignments}
+            hidden = assignments_with_hidden_tests(gb)
             penalties = stored_penalties(gb)
             graded = {
                 (student, name): GradedSubmission(
@@ -67,7 +75,7 @@ def read_gradebook(db_url: str) -> tuple[set[str], dict[tuple[str, str], GradedS
     except SQLAlchemyError as err:
         raise UserError(f"cannot read the gradebook {db_url}: not an nbgrader gradebook? "
                         f"({type(err).__name__}: {str(err).splitlines()[0]})") from None
-    return assignments, graded
+    return assignments, graded, hidden
 
 
 def _exchange(course: Course, layout: Layout, obs: Observations, as_of: datetime) -> None:
@@ -77,7 +85,9 @@ def _exchange(course: Course, layout: Layout, obs: Observations, as_of: datetime
         obs.released = {a.id for a in course.assignments if a.release <= as_of}
         obs.warnings.append(f"no exchange at {base}: assignments count as released from their release dates")
     else:
-        obs.released = {a.id for a in course.assignments if (outbound / a.id).is_dir()}
+        released = {entry.name for entry in os.scandir(outbound) if entry.is_dir()}
+        obs.released = {a.id for a in course.assignments if a.id in released}
+        obs.withdrawn = released - {a.id for a in course.assignments}
     try:
         entries = os.listdir(inbound) if inbound.is_dir() else []
     except PermissionError:
@@ -149,8 +159,8 @@ def _homes(course: Course, layout: Layout, student_ids: list[str], obs: Observat
 def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_of: datetime,
             db_url: str | None = None) -> Observations:
     """Everything observable about the students' work; raises GradebookMismatch for another course's gradebook."""
-    gb_assignments, graded = read_gradebook(db_url or layout.gradebook_url)
-    obs = Observations()
+    gb_assignments, graded, hidden = read_gradebook(db_url or layout.gradebook_url)
+    obs = Observations(hidden_tests=hidden)
     known = {a.id for a in course.assignments}
     roster_ids = {s.id for s in students}
     if graded and gb_assignments and not (gb_assignments & known):
@@ -202,14 +212,35 @@ def roster_students(*, course: Course, roster_path: str | Path) -> list[StudentI
     return [StudentInfo(p.id, display_name(p), p.email, p.track or "", p.cohort or "") for p in roster.by_role("student")]
 
 
-def load_progress(*, course: Course, layout: Layout, roster_path: str | Path | None = None,
-                  as_of: datetime | None = None, thresholds: Thresholds | None = None,
-                  db_url: str | None = None) -> ProgressReport:
-    """Progress of every roster student, from the deployment's gradebook, exchange and homes."""
+@dataclass(frozen=True)
+class ProgressInputs:
+    """What progress is computed from at one moment: the course, its students and what was observed."""
+
+    course: Course
+    students: list[StudentInfo]
+    observations: Observations
+    as_of: datetime
+
+    def report(self, thresholds: Thresholds | None = None) -> ProgressReport:
+        return compute_progress(course=self.course, students=self.students, observations=self.observations,
+                                as_of=self.as_of, thresholds=thresholds)
+
+
+def load_inputs(*, course: Course, layout: Layout, roster_path: str | Path | None = None,
+                as_of: datetime | None = None, db_url: str | None = None) -> ProgressInputs:
+    """The roster's students and what the deployment's gradebook, exchange and homes show of their work."""
     as_of = as_of or datetime.now(timezone.utc)
     roster_path = Path(roster_path) if roster_path else layout.roster_file
     if not roster_path.is_file():
         raise UserError(f"no roster at {roster_path}: import one with `medai roster import FILE.csv` or pass --roster")
     students = roster_students(course=course, roster_path=roster_path)
     obs = observe(course=course, layout=layout, students=students, as_of=as_of, db_url=db_url)
-    return compute_progress(course=course, students=students, observations=obs, as_of=as_of, thresholds=thresholds)
+    return ProgressInputs(course=course, students=students, observations=obs, as_of=as_of)
+
+
+def load_progress(*, course: Course, layout: Layout, roster_path: str | Path | None = None,
+                  as_of: datetime | None = None, thresholds: Thresholds | None = None,
+                  db_url: str | None = None) -> ProgressReport:
+    """Progress of every roster student, from the deployment's gradebook, exchange and homes."""
+    return load_inputs(course=course, layout=layout, roster_path=roster_path, as_of=as_of,
+                       db_url=db_url).report(thresholds)

@@ -88,11 +88,15 @@ def test_rbac_instructors_reach_the_formgrader_staff_reach_no_server(course, ros
     assert roles["staff"]["groups"] == ["staff"]
     for role in roles.values():  # no role widens access to users' servers
         assert not any(s.startswith(("access:servers", "servers", "admin:server")) for s in role["scopes"]), role
-    # students get no extra role: JupyterHub's default `user` role (their own server only)
-    assert not any("students" in r.get("groups", []) for r in roles.values())
-    # the progress page: staff and instructors, nobody else
+    # students: JupyterHub's default `user` role (their own server), and their own course from the progress
+    # service (the My-course panel; the service answers a student for themselves only, tests/test_my_course.py)
+    assert [name for name, r in roles.items() if "students" in r.get("groups", [])] == ["student"]
+    assert roles["student"]["scopes"] == ["access:services!service=progress", "read:services!service=progress"]
     reach_progress = {name for name, r in roles.items() if "access:services!service=progress" in r["scopes"]}
-    assert reach_progress == {"staff", "instructor"}
+    assert reach_progress == {"staff", "instructor", "student"}
+    # each server's token: JupyterHub's own scopes, plus what the panel needs (only what its user holds)
+    assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server",
+                                             "access:services!service=progress", "read:services!service=progress"]
     assert set(roles["idle-culler"]["scopes"]) >= {"list:users", "read:users:activity", "delete:servers"}
 
 

@@ -13,7 +13,16 @@ import yaml
 from traitlets.config import Config
 
 from medai.nbgrader_adapter.config import PRIVATE_SUBMIT
-from medai.hub.apply import INSTRUCTORS, STAFF, STUDENTS, formgrader_service, hub_groups, role_of
+from medai.hub.apply import (
+    INSTRUCTORS,
+    MY_COURSE_SCOPES,
+    SERVER_TOKEN_SCOPES,
+    STAFF,
+    STUDENTS,
+    formgrader_service,
+    hub_groups,
+    role_of,
+)
 from medai.hub.jupyter_files import page_config, server_config
 from medai.hub.settings import HubSettings
 from medai.settings import default
@@ -121,8 +130,11 @@ def roles(values) -> dict:
 
 
 def test_only_instructors_and_staff_get_roles_beyond_the_default(values):
-    assert {g for role in roles(values).values() for g in role.get("groups", [])} == {INSTRUCTORS, STAFF}
+    assert {g for role in roles(values).values() for g in role.get("groups", [])} == {INSTRUCTORS, STAFF, STUDENTS}
     assert not any("users" in role for role in roles(values).values())
+    # students: reading their own course from the progress service (My course), as on the local hub
+    assert roles(values)["student"]["scopes"] == MY_COURSE_SCOPES
+    assert values["hub"]["config"]["Spawner"]["server_token_scopes"] == SERVER_TOKEN_SCOPES
 
 
 def test_staff_reach_the_progress_page_but_no_server(values):

@@ -34,7 +34,8 @@ from medai.errors import UserError
 from medai.settings import Settings
 from medai.progress.model import STATES, ProgressReport
 from medai.progress.reports.tables import by_state, track_summaries
-from medai.progress.sources import load_progress
+from medai.progress.sources import ProgressInputs, load_inputs
+from medai.progress.staff_page.student_api import MyCourseHandler
 
 log = logging.getLogger("medai.staff_page")
 ALLOWED_GROUPS = frozenset({ROLE_GROUPS["staff"], ROLE_GROUPS["instructor"]})
@@ -57,25 +58,42 @@ def allowed(user: dict | None) -> bool:
 
 @dataclass
 class PageState:
-    """What the handlers share: where to read from, the cached report, the rendering thread."""
+    """What the handlers share: where to read from, the cached inputs and report, the rendering thread.
+
+    The inputs are read again when older than `max_age` seconds, and at once when course.yaml or the roster
+    changed (an extension granted a minute ago shows on the next request)."""
 
     course_path: str | None
     layout: Layout
     roster_path: str | None
     max_age: float = 30.0
     as_of: datetime | None = None  # None: now, at every reload
+    on_submit: bool | None = None  # grade on submit as the hub runs it (None: course.yaml's)
+    _inputs: ProgressInputs | None = None
     _report: ProgressReport | None = None
     _loaded: float = 0.0
+    _stamp: tuple = ()
     _cache: dict = field(default_factory=dict)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="render"))
 
-    def report(self) -> ProgressReport:
-        if self._report is None or time.monotonic() - self._loaded > self.max_age:
-            course = load_course(self.course_path or Settings.from_env().course_file)
-            self._report = load_progress(course=course, layout=self.layout, roster_path=self.roster_path,
-                                         as_of=self.as_of)
-            self._loaded = time.monotonic()
+    def _sources(self) -> tuple[Path, Path]:
+        return (Path(self.course_path or Settings.from_env().course_file),
+                Path(self.roster_path) if self.roster_path else self.layout.roster_file)
+
+    def inputs(self) -> ProgressInputs:
+        sources = self._sources()
+        stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in sources)
+        if self._inputs is None or stamp != self._stamp or time.monotonic() - self._loaded > self.max_age:
+            course = load_course(sources[0])
+            self._inputs = load_inputs(course=course, layout=self.layout, roster_path=sources[1], as_of=self.as_of)
+            self._loaded, self._stamp, self._report = time.monotonic(), stamp, None
             self._cache.clear()
+        return self._inputs
+
+    def report(self) -> ProgressReport:
+        inputs = self.inputs()
+        if self._report is None:
+            self._report = inputs.report()
         return self._report
 
     async def render(self, key: tuple, fn, *args):
@@ -207,11 +225,13 @@ class _CallbackHandler(HubOAuthCallbackHandler):
 
 def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None = None,
              hub_auth: HubOAuth | None = None, max_age: float = 30.0,
-             as_of: datetime | None = None) -> web.Application:
+             as_of: datetime | None = None, on_submit: bool | None = None) -> web.Application:
     """The tornado application; `hub_auth` defaults to one configured from the hub's JUPYTERHUB_* variables;
-    `as_of` fixes the report's moment (default: now)."""
+    `as_of` fixes the report's moment (default: now); `on_submit`: whether the hub grades on submit (None:
+    course.yaml says)."""
     hub_auth = hub_auth or HubOAuth.instance()
-    state = PageState(course_path=course_path, layout=layout, roster_path=roster_path, max_age=max_age, as_of=as_of)
+    state = PageState(course_path=course_path, layout=layout, roster_path=roster_path, max_age=max_age, as_of=as_of,
+                      on_submit=on_submit)
     prefix = hub_auth.base_url  # the service prefix, e.g. /services/progress/
     args = {"state": state, "hub_auth": hub_auth}
     return web.Application([
@@ -220,6 +240,7 @@ def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None
         (url_path_join(prefix, r"student/([^/]+)"), StudentHandler, args),
         (url_path_join(prefix, r"plot/([a-z]+)\.png"), PlotHandler, args),
         (url_path_join(prefix, r"download/([a-z-]+)"), DownloadHandler, args),
+        (url_path_join(prefix, r"api/students/([^/]+)/my-course"), MyCourseHandler, {**args, "reads_all": allowed}),
     ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=False, template_path=str(TEMPLATES),
         autoescape="xhtml_escape")
 
@@ -241,7 +262,8 @@ def serve(*, course_path: str | None, layout: Layout, roster_path: str | None = 
             raise UserError("give --port, or run it as a hub service (the hub sets $JUPYTERHUB_SERVICE_URL)")
         port = url.port
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
-    app = make_app(course_path=course_path, layout=layout, roster_path=roster_path)
+    app = make_app(course_path=course_path, layout=layout, roster_path=roster_path,
+                   on_submit=Settings.from_env().grade_on_submit)
     app.listen(port, address=ip)
     # import nbgrader and matplotlib now (seconds), not on the first visitor's request
     ioloop.IOLoop.current().run_in_executor(None, _warm_up)

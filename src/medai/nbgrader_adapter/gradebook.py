@@ -67,6 +67,21 @@ def submission_totals(gb):
     return gb.db.execute(query).all()
 
 
+def assignments_with_hidden_tests(gb) -> set[str]:
+    """Names of the assignments whose source notebooks hold hidden tests (nbgrader's "### BEGIN HIDDEN TESTS"
+    region in a grade cell), from the source cells nbgrader keeps in the gradebook at generate_assignment."""
+    from nbgrader.api import Assignment, Notebook, SourceCell
+    from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
+    from sqlalchemy import select
+
+    marker = ClearHiddenTests().begin_test_delimeter
+    query = (select(Assignment.name).distinct()
+             .join(Notebook, Notebook.assignment_id == Assignment.id)
+             .join(SourceCell, SourceCell.notebook_id == Notebook.id)
+             .where(SourceCell.source.contains(marker)))
+    return set(gb.db.execute(query).scalars())
+
+
 def utc_naive(when: dt.datetime) -> dt.datetime:
     """An aware datetime as nbgrader stores it: naive, in UTC."""
     return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
