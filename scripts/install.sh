@@ -66,6 +66,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" | as_root tee "$stamp" >/dev/null
 fi
 
+# The students' My course panel: a JupyterLab extension built from its committed sources with the JupyterLab
+# builder from npm (package-lock.json); skipped while its sources are unchanged. medai's install ships it.
+as_root bash "$here/scripts/build-labextension.sh" "$venv"
+
 # medai itself, always (cheap): a regular install, so users' servers never read from this checkout.
 log "pip install medai (no deps) from $here"
 # setuptools reuses an in-tree build/ folder: stale copies of moved or deleted modules would be installed too

@@ -124,6 +124,9 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
             self.redirect(url)
             return
         if not allowed(user):
+            if ROLE_GROUPS["student"] in set(user.get("groups") or ()):
+                raise web.HTTPError(403, f"{user.get('name')}: this page is for program staff and instructors; "
+                                    "your own course, deadlines and scores are in JupyterLab, My course (내 과목)")
             raise web.HTTPError(403, f"{user.get('name')} is neither program staff nor an instructor")
 
     def url(self, path: str = "", **params) -> str:
