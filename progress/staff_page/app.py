@@ -80,10 +80,12 @@ class PageState:
         return (Path(self.course_path or Settings.from_env().course_file),
                 Path(self.roster_path) if self.roster_path else self.layout.roster_file)
 
-    def inputs(self) -> ProgressInputs:
+    def inputs(self, max_age: float | None = None) -> ProgressInputs:
+        """The inputs, read again when older than `max_age` (default: the page's) or when a source changed."""
         sources = self._sources()
         stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in sources)
-        if self._inputs is None or stamp != self._stamp or time.monotonic() - self._loaded > self.max_age:
+        age = self.max_age if max_age is None else min(max_age, self.max_age)
+        if self._inputs is None or stamp != self._stamp or time.monotonic() - self._loaded > age:
             course = load_course(sources[0])
             self._inputs = load_inputs(course=course, layout=self.layout, roster_path=sources[1], as_of=self.as_of)
             self._loaded, self._stamp, self._report = time.monotonic(), stamp, None

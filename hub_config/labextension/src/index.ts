@@ -43,17 +43,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: args => (args['isLauncher'] ? trans.__('My course') : trans.__('Open My course')),
       caption: trans.__('Your assignments, deadlines, feedback and progress'),
       icon: courseIcon,
-      execute: () => {
+      execute: args => {
+        const activate = args['activate'] !== false;
         if (!panel || panel.isDisposed) {
           panel = new MyCoursePanel({ api, translator, commands: app.commands });
           void tracker.add(panel);
         }
         if (!panel.isAttached) {
-          app.shell.add(panel, 'main', { rank: 0 });
+          app.shell.add(panel, 'main', { rank: 0, activate });
         } else {
           void panel.refresh();
         }
-        app.shell.activateById(panel.id);
+        if (activate) {
+          app.shell.activateById(panel.id);
+        }
       }
     });
 
@@ -88,7 +91,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return; // the course service is down: try again next time
       }
       if (!panel || !panel.isAttached) {
-        await app.commands.execute(COMMAND);
+        // a student who already opened something (a notebook, nbgrader's list) keeps it in front
+        const current = app.shell.currentWidget;
+        const busy = !!current && !current.node.querySelector('.jp-Launcher');
+        await app.commands.execute(COMMAND, { activate: !busy });
       }
       await state.save(OPENED_KEY, true);
     });

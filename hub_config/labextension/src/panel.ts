@@ -18,6 +18,10 @@ import { renderPanel } from './view';
 
 export const GRADING_POLL_MS = 5000;
 export const IDLE_POLL_MS = 60000;
+/** how long a row waits, as "submitted", for the course service to see a submission nbgrader took */
+export const AWAIT_GRADING_MS = 30 * 60 * 1000;
+/** the submission's timestamp (nbgrader's) may precede the panel's estimate of the server clock a little */
+export const SUBMIT_CLOCK_SLACK_MS = 120 * 1000;
 const TICK_MS = 30000;
 
 export interface IPanelOptions {
@@ -97,10 +101,24 @@ export class MyCoursePanel extends Widget {
     const skew = Date.parse(payload.now) - Date.now();
     this._fmt = new Format(this._trans, this._language, payload.course.timezone, Number.isFinite(skew) ? skew : 0);
     const before = this._payload ? new Map(this._payload.assignments.map(a => [a.id, a.state])) : null;
+    this._skew = Number.isFinite(skew) ? skew : 0;
+    const serverNow = Date.now() + this._skew;
     for (const a of payload.assignments) {
+      const sent = this._awaiting.get(a.id);
+      if (sent !== undefined && !(a.submitted_at && Date.parse(a.submitted_at) >= sent - SUBMIT_CLOCK_SLACK_MS)) {
+        // nbgrader took the submission, but the course service has not seen it yet (it reads the exchange
+        // every few seconds): the row is what it is for the student, submitted and waiting for grading
+        if (serverNow - sent < AWAIT_GRADING_MS) {
+          a.state = 'submitted';
+          a.submitted_at = new Date(sent).toISOString();
+          a.score = null;
+          continue;
+        }
+        this._awaiting.delete(a.id);
+      }
       const done = a.state === 'graded' || a.state === 'needs_manual_grading';
       const was = before?.get(a.id);
-      if (done && (was === 'submitted' || this._awaiting.has(a.id))) {
+      if (done && (was === 'submitted' || sent !== undefined)) {
         this._notifyGraded(a);
       }
       if (done || a.state !== 'submitted') {
@@ -138,11 +156,11 @@ export class MyCoursePanel extends Widget {
       message = trans.__('%1: graded; the score is shown after %2', title, fmt.date(a.score_hidden_until));
     } else if (a.score && a.score.penalty_percent > 0) {
       message = trans.__(
-        '%1: graded %2/%3 (%4 after the late penalty)',
+        '%1: graded %2/%3 (late penalty −%4 included)',
         title,
-        fmt.number(a.score.points),
+        fmt.number(a.score.points - a.score.penalty_points),
         fmt.number(a.score.max),
-        fmt.percent(a.score.final_percent)
+        fmt.percent(a.score.penalty_percent)
       );
     } else if (a.score) {
       message = trans.__('%1: graded %2/%3', title, fmt.number(a.score.points), fmt.number(a.score.max));
@@ -240,6 +258,7 @@ export class MyCoursePanel extends Widget {
       return;
     }
     await this._busyWhile(id, async () => {
+      const sent = Date.now() + this._skew; // the server's clock
       try {
         await this._api.nbgrader('submit', payload.course.id, id);
       } catch (err) {
@@ -247,7 +266,7 @@ export class MyCoursePanel extends Widget {
         return;
       }
       if (payload.course.on_submit) {
-        this._awaiting.add(id);
+        this._awaiting.set(id, sent);
       }
       await this.refresh();
     });
@@ -332,9 +351,12 @@ export class MyCoursePanel extends Widget {
   private _payload: IPayload | null = null;
   private _error: PanelError | null = null;
   private _busy = new Set<string>();
-  private _awaiting = new Set<string>();
+  /** assignment id -> when it was submitted (server clock, ms), until the service shows it graded */
+  private _awaiting = new Map<string, number>();
   private _inFlight: Promise<void> | null = null;
   private _loadedAt = 0;
+  /** the server's clock minus the browser's (ms), from the last payload's `now` */
+  private _skew = 0;
   private _okAt = 0;
   private _timer = 0;
   private _tick = 0;

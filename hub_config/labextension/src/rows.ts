@@ -148,16 +148,7 @@ function statusOf(a: IAssignment, ctx: IRowContext, grading: boolean): Child[] {
     case 'graded':
       return [graded(a, fmt), submitted];
     case 'needs_manual_grading':
-      return [
-        line(trans.__('Waiting for hand grading')),
-        a.score
-          ? line(
-              trans.__('Automatic part so far: %1 / %2', fmt.number(a.score.points), fmt.number(a.score.max)),
-              'medai-MyCourse-muted'
-            )
-          : null,
-        submitted
-      ];
+      return [line(trans.__('Waiting for hand grading')), graded(a, fmt, true), submitted];
     case 'late':
       return [
         line(trans.__('Late: not submitted')),
@@ -176,7 +167,8 @@ function statusOf(a: IAssignment, ctx: IRowContext, grading: boolean): Child[] {
   }
 }
 
-function graded(a: IAssignment, fmt: Format): HTMLElement {
+/** The score that counts; `soFar`: written answers still wait for the instructor (a provisional total). */
+function graded(a: IAssignment, fmt: Format, soFar = false): HTMLElement {
   const trans = fmt.trans;
   if (a.score_hidden_until) {
     return h(
@@ -186,17 +178,17 @@ function graded(a: IAssignment, fmt: Format): HTMLElement {
     );
   }
   if (!a.score) {
-    return h('div', { class: 'medai-MyCourse-stateText' }, trans.__('Graded'));
+    return h('div', { class: 'medai-MyCourse-stateText' }, soFar ? '' : trans.__('Graded'));
   }
   const s = a.score;
-  const main = trans.__('Graded: %1 / %2', fmt.number(s.points), fmt.number(s.max));
+  // the points that count (after the stored late penalty) first, as the feedback and the staff page show them
+  const counted = fmt.number(s.points - s.penalty_points);
+  const main = soFar
+    ? trans.__('So far: %1 / %2', counted, fmt.number(s.max))
+    : trans.__('Graded: %1 / %2', counted, fmt.number(s.max));
   const detail =
     s.penalty_percent > 0
-      ? trans.__(
-          '%1 after the late penalty (−%2)',
-          fmt.percent(s.final_percent),
-          fmt.percent(s.penalty_percent)
-        )
+      ? trans.__('%1 before the late penalty (−%2)', fmt.number(s.points), fmt.percent(s.penalty_percent))
       : fmt.percent(s.final_percent);
   return h(
     'div',
