@@ -58,8 +58,18 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # torch first and pinned, so nothing after it can pull a multi-GB CUDA build
   log "pip install torch==2.13.0 (local CPU wheel)"
   as_root "${pip[@]}" "torch==2.13.0"
-  log "pip install medai[$extras] dependencies"
-  as_root "${pip[@]}" "$here[$extras]"
+  # the requirements themselves (not "$here[$extras]": building medai needs the lab extension, built below)
+  mapfile -t reqs < <("$venv/bin/python" - "$here/pyproject.toml" "$extras" <<'PY'
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+reqs = list(project["dependencies"])
+for extra in filter(None, sys.argv[2].split(",")):
+    reqs += project["optional-dependencies"][extra]
+print("\n".join(reqs))
+PY
+  )
+  log "pip install medai[$extras] dependencies (${#reqs[@]})"
+  as_root "${pip[@]}" "${reqs[@]}"
   # rfc3987-syntax compiles lark grammars at import (~3 s in every process that imports jsonschema:
   # each user server, nbgrader, monai). jsonschema then only skips IRI format checks; nothing we use needs them.
   as_root "$venv/bin/python" -m pip uninstall -q -y rfc3987-syntax 2>/dev/null || true
