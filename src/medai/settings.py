@@ -138,6 +138,10 @@ class Settings(BaseModel):
                               description="seconds before an idle server is stopped")
     cull_every: int = Field(default=300, ge=1, json_schema_extra=_env("MEDAI_CULL_EVERY"),
                             description="seconds between the idle culler's rounds")
+    # --- language (medai.i18n) ---
+    lang: str = Field(default="ko", pattern=r"^(ko|en)$", json_schema_extra=_env("MEDAI_LANG"),
+                      description="language of the messages medai writes (`ko` or `en`); each user's server gets "
+                                  "their own, from their JupyterLab language (first: the roster's `lang`)")
     # --- services ---
     release_every: int = Field(default=300, ge=1, json_schema_extra=_env("MEDAI_RELEASE_EVERY"),
                                description="seconds between scheduled releases")
