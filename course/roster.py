@@ -1,7 +1,7 @@
 """Roster CSV -> `Roster`: who is in the course, in which role and track. Pure: it applies nothing.
 
 The CSV has a header row with at least the columns id, name, email, role, track, cohort (any
-order, case-insensitive; other columns are ignored). It must be UTF-8, with or without the BOM that
+order, case-insensitive), and optionally lang (ko or en, default ko); other columns are ignored. It must be UTF-8, with or without the BOM that
 Excel's "CSV UTF-8" format writes. Line numbers in problems count the header as line 1.
 """
 
@@ -20,6 +20,7 @@ from .load import Problem, ProblemsError, error_message
 from .model import LOGIN_PATTERN, ROLE_GROUPS, Course
 
 REQUIRED_COLUMNS = ("id", "name", "email", "role", "track", "cohort")
+OPTIONAL_COLUMNS = ("lang",)  # lang: ko (default) or en, the language a person first sees medai in
 Role = Literal["student", "instructor", "staff"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -43,6 +44,19 @@ class Person(BaseModel):
         pattern=r"^[0-9]{4}([-_][A-Za-z0-9]+)?$",
         description="A student's cohort, the entry year with an optional suffix, e.g. '2026'; required for students.",
     )
+
+    lang: Literal["ko", "en"] = Field(
+        default="ko", description="The language medai starts in for this person: ko (Korean, default) or en (English); "
+        "each user can switch in JupyterLab's Settings -> Language.")
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang(cls, value: str | None) -> str:
+        text = (value or "").strip().lower().replace("-", "_")
+        short = {"ko_kr": "ko", "en_us": "en", "en_gb": "en", "": "ko"}.get(text, text)
+        if short not in ("ko", "en"):
+            raise ValueError(f"{value!r} is not a language medai speaks: ko (Korean) or en (English)")
+        return short
 
     @field_validator("id")
     @classmethod
@@ -142,7 +156,7 @@ def parse_roster(path: str | Path, *, course: Course) -> Roster:
     if problems:
         raise RosterError(problems)
 
-    index = {c: header.index(c) for c in REQUIRED_COLUMNS}
+    index = {c: header.index(c) for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in header}
     context = {"student_tracks": course.student_tracks}
     people: list[Person] = []
     first_id: dict[str, int] = {}

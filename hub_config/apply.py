@@ -218,8 +218,12 @@ def _role_config_hook(s: HubSettings):
         if role == "staff":
             raise web.HTTPError(403, f"{STAFF_NO_SERVER}; use the hub's services.")
         spawner.environment["JUPYTER_CONFIG_PATH"] = str(etc / role)
+        from medai.hub.user_language import spawn_language
+
+        spawner.environment[env_name("lang")] = spawn_language(s, spawner.user.name)
 
     return pre_spawn_hook
+
 
 
 def apply_pages(c, course: Course) -> None:

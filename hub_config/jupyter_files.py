@@ -45,6 +45,8 @@ LOCAL_MATHJAX = "jupyter_server_mathjax"
 MY_COURSE_LAB = "@medai/my-course"
 MY_COURSE_SERVER = "medai.hub.my_course"
 MY_COURSE_ROLES = frozenset({"student"})  # instructors and the grader have the formgrader and the progress page
+# students install nothing into their JupyterLab: no extension manager (whose "install more languages" opens PyPI)
+EXTENSION_MANAGER = "@jupyterlab/extensionmanager-extension"
 
 
 def server_config(role: str) -> dict:
@@ -62,6 +64,8 @@ def page_config(role: str) -> dict:
     disabled = {f"@jupyter/nbgrader:{p}": True for p in NBGRADER_LAB_PLUGINS if p not in enabled}
     if role not in MY_COURSE_ROLES:
         disabled[MY_COURSE_LAB] = True
+    if role == "student":
+        disabled[EXTENSION_MANAGER] = True
     return {"disabledExtensions": disabled}
 
 
