@@ -123,13 +123,6 @@ def _sanitize_output(output) -> None:
     output.pop("svg_filename", None)
 
 
-# the words a person reads on the feedback page (Korean first, English always)
-FEEDBACK_TEXT = {
-    "pending": "채점 대기 중 · waiting for the instructor",
-    "provisional": "잠정 · provisional",
-    "provisional_note": ("강사가 아직 채점하지 않은 답이 있어 총점은 잠정입니다. · Some answers have not been graded "
-                         "by the instructor yet: this total is provisional."),
-}
 FEEDBACK_TEMPLATE = "feedback.html.j2"  # in TEMPLATES, extends nbgrader's feedback/index.html.j2
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -223,8 +216,12 @@ class SafeHTMLExporter(HTMLExporter):
 
     def _preprocess(self, nb, resources):
         nb, resources = super()._preprocess(nb, resources)  # nbgrader's (GetGrades, hidden tests) come first
-        if self.template_file == FEEDBACK_TEMPLATE and "db_url" in (resources.get("nbgrader") or {}):
-            mark_pending(nb, resources)
+        if self.template_file == FEEDBACK_TEMPLATE:
+            from medai.grader.feedback_language import feedback_translator
+
+            self._words = feedback_translator(str((resources.get("nbgrader") or {}).get("student") or ""))
+            if "db_url" in (resources.get("nbgrader") or {}):
+                mark_pending(nb, resources)
         return sanitize_notebook(nb), resources
 
     def default_filters(self):
@@ -235,8 +232,16 @@ class SafeHTMLExporter(HTMLExporter):
 
     def _create_environment(self):
         env = super()._create_environment()
-        env.globals["feedback_text"] = FEEDBACK_TEXT
+        # the feedback page's words, in its student's language (grader/locale/ko/LC_MESSAGES/feedback.po)
+        env.globals["_"] = lambda msgid: self.words.gettext(msgid)
         return env
+
+    @property
+    def words(self):
+        """The feedback catalogue in the language of the student whose page is being written (English before)."""
+        import gettext
+
+        return getattr(self, "_words", None) or gettext.NullTranslations()
 
     @pass_context
     def markdown2html(self, context, source):

@@ -25,9 +25,14 @@ POLICIES = HIDDEN_TEST_POLICIES
 class WithholdHiddenTests(NbGraderPreprocessor):
     """Runs after nbgrader's GetGrades in GenerateFeedback: cuts hidden tests and their results."""
 
+    # a msgid of the "feedback" catalogue: written in the student's language (medai.grader.feedback_language)
     note = Unicode("Hidden tests ran on this cell; their results are shown after the due date.").tag(config=True)
 
     def preprocess(self, nb, resources):
+        from medai.grader.feedback_language import feedback_translator
+
+        words = feedback_translator(str(resources.get("nbgrader", {}).get("student") or ""))
+        self._note = words.gettext(self.note)
         self._cutter = ClearHiddenTests(parent=self)
         self._withheld_score = 0.0
         self._withheld_points = 0.0
@@ -47,7 +52,7 @@ class WithholdHiddenTests(NbGraderPreprocessor):
         self._withheld_points += float(meta.get("points") or 0)
         meta["grade"] = False  # the feedback then lists no score for it
         if cell.cell_type == "code":
-            cell.outputs = [{"output_type": "stream", "name": "stdout", "text": self.note + "\n"}]
+            cell.outputs = [{"output_type": "stream", "name": "stdout", "text": self._note + "\n"}]
         return cell, resources
 
 

@@ -25,6 +25,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from medai.grader.feedback_language import LOCALE_DIR as FEEDBACK_LOCALE
+from medai.i18n import translator
 from tests import browser as web
 from tests.conftest import REPO
 from tests.deployment import PASSWORD, Deployment, running
@@ -40,6 +42,7 @@ PROGRESS = "/services/progress/"
 ARTIFACTS = Path(os.environ.get("MEDAI_ARTIFACTS") or "/tmp/medai-artifacts/browser")
 TOUR = REPO / "docs" / "tour"
 PLACEHOLDER = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+FEEDBACK_WORDS = translator("ko", domain="feedback", localedir=FEEDBACK_LOCALE).gettext
 
 
 @dataclass(frozen=True)
@@ -223,13 +226,14 @@ def student_reads_feedback(s: web.Session, hub: Deployment, work: Work) -> None:
     link.click()  # nbgrader shows the feedback folder in the file browser
     page.locator(".jp-DirListing-item", has_text=f"{work.notebook}.html").dblclick()
     feedback = page.frame_locator(".jp-HTMLViewer:visible iframe")
-    expect(feedback.locator("body")).to_contain_text(f"Written response (Score: {float(MANUAL_SCORE)} / ")
+    w = FEEDBACK_WORDS  # the student's language (Korean: no roster language)
+    expect(feedback.locator("body")).to_contain_text(f"{w('Written response')} ({w('Score')}: {float(MANUAL_SCORE)} / ")
     expect(feedback.locator("body")).to_contain_text(COMMENT)
     total, penalty, top = one_score(hub, work)
-    expect(feedback.locator("h4").first).to_contain_text(f"(Score: {round(total - penalty, 2)} / {round(top, 2)})")
-    expect(feedback.locator("li.late-penalty")).to_contain_text(f"(Score: -{round(penalty, 2)})")
-    first_test = feedback.locator("li", has_text="Test cell").first
-    expect(first_test).to_contain_text("(Score: 2.0 / 2.0)")  # the typed answer passed the hidden tests too
+    expect(feedback.locator("h4").first).to_contain_text(f"({w('Score')}: {round(total - penalty, 2)} / {round(top, 2)})")
+    expect(feedback.locator("li.late-penalty")).to_contain_text(f"({w('Score')}: -{round(penalty, 2)})")
+    first_test = feedback.locator("li", has_text=w("Test cell")).first
+    expect(first_test).to_contain_text(f"({w('Score')}: 2.0 / 2.0)")  # the typed answer passed the hidden tests too
     s.shot(f"{s.name}-feedback", tour="student-feedback")
 
 

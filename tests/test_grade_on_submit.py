@@ -14,7 +14,8 @@ from medai.grader.context import GradeOptions
 from medai.grader.on_submit import SubmitQueue, discover, drain, watch
 from medai.grader.pipeline import grade
 from medai.grader.target import load_target
-from medai.grader.visibility import hidden_now
+from medai.grader.feedback_language import feedback_translator
+from medai.grader.visibility import WithholdHiddenTests, hidden_now
 from tests.grade_support import make_course
 from tests.test_grade_sandbox import source_notebook
 
@@ -97,7 +98,8 @@ def test_submission_is_graded_and_feedback_returned_with_hidden_tests_withheld_u
     result = load_state(course, "ann")
     assert result["status"] == "graded" and result["feedback_hidden_tests"] is True, lines
     html = (course / "feedback" / "ann" / "hw" / "hw.html").read_text()
-    assert "hidden-test-text" not in html and "shown after the due date" in html
+    note = feedback_translator("ann").gettext(WithholdHiddenTests.note.default_value)  # in ann's language (Korean)
+    assert "hidden-test-text" not in html and note in html and "숨은 테스트" in note
     returned = list((exchange / "peer" / "feedback").glob("*.html"))
     assert len(returned) == 1 and "hidden-test-text" not in returned[0].read_text()
     assert discover(SubmitQueue(course), exchange / "peer" / "inbound") == 0  # seen: not queued twice

@@ -21,6 +21,8 @@ from openpyxl import load_workbook
 
 from medai.course import load_course
 from medai.course.late import lateness
+from medai.grader.feedback_language import LOCALE_DIR as FEEDBACK_LOCALE
+from medai.i18n import translator
 from tests.conftest import REPO
 from tests.deployment import logged_in, running
 
@@ -38,6 +40,9 @@ ANSWER = ('    truth, test = np.asarray(y_true) == 1, np.asarray(y_pred) == 1\n'
           '    return {"tp": int(np.sum(truth & test)), "fp": int(np.sum(~truth & test)),\n'
           '            "fn": int(np.sum(truth & ~test)), "tn": int(np.sum(~truth & ~test))}')
 HAND_SCORE = 1.5
+
+# the roster gives no language: Korean feedback (medai.grader.feedback_language)
+FEEDBACK_WORDS = translator("ko", domain="feedback", localedir=FEEDBACK_LOCALE).gettext
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +107,9 @@ def grade_written_answer_by_hand(prof, student: str) -> None:
 def feedback_numbers(hub, student: str) -> tuple[float, float, float]:
     """(score, max, penalty) as the student's feedback HTML says them."""
     page = (hub.root / "course" / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
-    heading = re.search(r"<h4>[^<]*\(Score: ([\d.]+) / ([\d.]+)\)", page)
-    penalty = re.search(r"Late submission penalty \(Score: -([\d.]+)\)", page)
+    score, late = FEEDBACK_WORDS("Score"), FEEDBACK_WORDS("Late submission penalty")  # the student's language
+    heading = re.search(rf"<h4>[^<]*\({score}: ([\d.]+) / ([\d.]+)\)", page)
+    penalty = re.search(rf"{late} \({score}: -([\d.]+)\)", page)
     assert heading and penalty, "the feedback gives no total or no late penalty"
     return float(heading.group(1)), float(heading.group(2)), float(penalty.group(1))
 
