@@ -32,19 +32,18 @@ from nbgrader.server_extensions.formgrader.base import check_notebook_dir, check
 from tornado import web
 
 from medai.grader.late import course_from_settings
+from medai.i18n import both
 from medai.nbgrader_adapter.gradebook import parse_timestamp, sync_due_date
 
 CONFLICT = 409
 
-# what the formgrader's page says where it used to offer an edit (Korean, then English)
-ADD_NOTE = ("과제는 formgrader에서 추가하지 않습니다: course.yaml의 assignments:에 과제를 적고 원본 노트북을 "
-            "assignments/<id>/에 둔 뒤 `medai up`을 실행하세요. / Assignments are not added here: list the "
-            "assignment under assignments: in course.yaml, put its source notebooks in assignments/<id>/, then "
-            "run `medai up`.")
-DUE_NOTE = ("마감일은 course.yaml에서 정합니다. 바꾸려면 course.yaml에서 이 과제의 due를 고친 뒤 "
-            "`medai release <id>`를 실행하세요(학생 한 명의 연장은 late_policy.extensions). / The due date comes "
-            "from course.yaml. To change it, edit this assignment's due in course.yaml, then run "
-            "`medai release <id>` (an extension for one student goes under late_policy.extensions).")
+# what the formgrader's page says where it used to offer an edit: Korean, then English (medai's catalogue; an
+# instructor's page, read by whoever grades)
+ADD_NOTE = both("Assignments are not added here: list the assignment under assignments: in course.yaml, put its "
+                "source notebooks in assignments/<id>/, then run `medai up`.", sep=" / ")
+DUE_NOTE = both("The due date comes from course.yaml. To change it, edit this assignment's due in course.yaml, then "
+                "run `medai release <id>` (an extension for one student goes under late_policy.extensions).",
+                sep=" / ")
 
 
 @dataclass(frozen=True)
@@ -71,25 +70,21 @@ def _listed(course, assignment_id: str):
 
 def not_listed(course, assignment_id: str) -> Refusal:
     path = _course_yaml(course)
-    return Refusal(assignment_id, "not-in-course-yaml", (
-        f"'{assignment_id}'은(는) course.yaml({path})에 없는 과제라서 formgrader에서 만들 수 없습니다. 과제는 "
-        f"course.yaml의 assignments:에 적고(원본 노트북은 assignments/{assignment_id}/) `medai up`을 실행하면 "
-        f"생깁니다. / '{assignment_id}' is not an assignment in course.yaml ({path}), so the formgrader does not "
-        f"create it. List it under assignments: in course.yaml (its source notebooks in "
-        f"assignments/{assignment_id}/), then run `medai up`."), path)
+    message = both("'{assignment}' is not an assignment in course.yaml ({path}), so the formgrader does not create "
+                   "it. List it under assignments: in course.yaml (its source notebooks in assignments/{assignment}/), "
+                   "then run `medai up`.", sep=" / ")
+    return Refusal(assignment_id, "not-in-course-yaml", message.format(assignment=assignment_id, path=path), path)
 
 
 def due_differs(course, item) -> Refusal:
     path = _course_yaml(course)
     due = item.due.astimezone(course.course.tz)
     shown = f"{due:%Y-%m-%d %H:%M} ({course.course.timezone})"
-    return Refusal(item.id, "due-date-differs", (
-        f"'{item.id}'의 마감일은 course.yaml({path})에서 정합니다: {shown}. formgrader에서는 바꿀 수 없습니다. "
-        f"바꾸려면 course.yaml에서 이 과제의 due를 고친 뒤 `medai release {item.id}`를 실행하세요(학생 한 명의 "
-        f"연장은 late_policy.extensions에 적습니다). / The due date of '{item.id}' comes from course.yaml "
-        f"({path}): {shown}; the formgrader does not change it. To change it, edit this assignment's due in "
-        f"course.yaml, then run `medai release {item.id}` (an extension for one student goes under "
-        f"late_policy.extensions)."), path, due.isoformat())
+    message = both("The due date of '{assignment}' comes from course.yaml ({path}): {due}; the formgrader does not "
+                   "change it. To change it, edit this assignment's due in course.yaml, then run `medai release "
+                   "{assignment}` (an extension for one student goes under late_policy.extensions).", sep=" / ")
+    return Refusal(item.id, "due-date-differs", message.format(assignment=item.id, path=path, due=shown), path,
+                   due.isoformat())
 
 
 def requested_due(body: dict | None) -> str | None:

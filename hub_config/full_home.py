@@ -15,22 +15,21 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 
 from medai.hub.storage import format_size, usage
+from medai.i18n import translator
 
 FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 def full_message(err: OSError, home: str) -> str:
-    """The message for a write that failed with `err` (ENOSPC, EDQUOT or EFBIG)."""
+    """The message for a write that failed with `err` (ENOSPC, EDQUOT or EFBIG), in the user's language."""
+    _ = translator().gettext
     if err.errno in FULL:
         u = usage(Path(home).resolve())
-        return (f"홈 폴더가 가득 찼습니다: {format_size(u.size)} 중 {format_size(u.used)} 사용 중. "
-                "필요 없는 파일(데이터 사본, 모델 체크포인트, 오래된 출력)을 지운 뒤 다시 저장하세요. / "
-                f"Your home folder is full: you use {format_size(u.used)} of {format_size(u.size)}. "
-                "Delete files you no longer need (copies of data, model checkpoints, old outputs), then save "
-                "again.")
+        return _("Your home folder is full: you use {used} of {size}. Delete files you no longer need (copies of "
+                 "data, model checkpoints, old outputs), then save again.").format(
+                     used=format_size(u.used), size=format_size(u.size))
     cap = format_size(resource.getrlimit(resource.RLIMIT_FSIZE)[0])
-    return (f"파일이 너무 큽니다: 한 파일은 {cap}까지 저장할 수 있습니다. / "
-            f"This file is too large: a single file may be at most {cap}.")
+    return _("This file is too large: a single file may be at most {cap}.").format(cap=cap)
 
 
 def limit_error(exc: BaseException | None) -> OSError | None:

@@ -8,16 +8,18 @@ from pathlib import Path
 from medai.i18n import msgids, untranslated
 
 # gettext's names, and the short aliases medai's code binds them to
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2), "pgettext": ((1, "c"), 2),
+            "N_": None}  # N_: medai.selfcheck's lazy text (question names, hints), translated when shown
 
 
-def messages_in(paths: Iterable[Path]) -> dict[str, str]:
+def messages_in(paths: Iterable[Path], keywords: dict | None = None) -> dict[str, str]:
     """msgid -> "file:line" of its first use, for every literal passed to a gettext function in `paths`."""
     from babel.messages.extract import extract_from_file
 
     found: dict[str, str] = {}
     for path in sorted(paths):
-        for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+        for lineno, message, _comments, _context in extract_from_file("python", str(path),
+                                                                      keywords=keywords or KEYWORDS):
             msgid = message if isinstance(message, str) else message[0]
             found.setdefault(msgid, f"{path}:{lineno}")
     return found

@@ -226,7 +226,8 @@ def test_a_student_filling_their_home_stops_at_its_limit_is_told_why_and_the_hub
     assert refused is not None, f"wrote {written} bytes into a 48 MB home"
     assert refused.status_code == 507, refused.text
     message = refused.json()["message"]
-    assert "Your home folder is full: you use" in message and " of " in message and "홈 폴더가 가득" in message
+    # in the student's language: Korean (the roster gives none; medai.hub.user_language)
+    assert message.startswith("홈 폴더가 가득 찼습니다: ") and " 사용 중" in message and "MB" in message
     assert written <= 48 * MiB and usage(home).used <= 48 * MiB
     report = hub.medai("storage").stdout
     mine = next(line for line in report.splitlines() if line.startswith(student.name))
@@ -248,7 +249,7 @@ def test_a_single_file_over_the_cap_is_refused_with_a_message(hub):
     student.spawn()
     statuses = [put_chunk(student, "huge.bin", chunk, os.urandom(8 * MiB)) for chunk in (1, 2, 3)]
     assert [r.status_code for r in statuses[:2]] == [201, 200], statuses[-1].text  # created, then appended
-    assert statuses[2].status_code == 507 and "too large" in statuses[2].json()["message"]
+    assert statuses[2].status_code == 507 and "파일이 너무 큽니다" in statuses[2].json()["message"]
     assert (hub.root / "home" / student.name / "huge.bin").stat().st_size <= 20 * MiB
 
 
