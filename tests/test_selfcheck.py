@@ -17,7 +17,7 @@ C02 = REPO / "assignments" / "c02-diagnostic-metrics"
 SOLUTION_CELL = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION\n?", re.S)
 
 
-def test_question_reports_missing_names_wrong_answers_and_crashes():
+def test_question_reports_missing_names_wrong_answers_and_crashes(english):
     def checks(ns):
         f = ns.function("double")
         expect(f(2) == 4, f"double(2) should be 4, got {f(2)}")
@@ -29,6 +29,12 @@ def test_question_reports_missing_names_wrong_answers_and_crashes():
     crashed = q.run({"double": lambda x: 1 / 0})
     assert crashed.status == ERROR and "ZeroDivisionError" in crashed.message
     assert q.run({"double": lambda x: 2 * x}).status == PASS
+
+
+@pytest.fixture
+def english(monkeypatch):
+    """These tests read the English messages (the msgids); Korean: tests/test_selfcheck_languages.py."""
+    monkeypatch.setenv("MEDAI_LANG", "en")
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +61,7 @@ def test_solution_passes_every_self_check(tmp_path):
 
 
 @pytest.mark.slow
-def test_blank_notebook_gets_plain_messages_and_runs_to_the_end(tmp_path):
+def test_blank_notebook_gets_plain_messages_and_runs_to_the_end(tmp_path, english):
     nb = nbformat.read(C02 / "diagnostic-metrics.ipynb", 4)
     for cell in nb.cells:  # what students get: the solution replaced by nbgrader's placeholder
         cell.source = SOLUTION_CELL.sub("raise NotImplementedError()\n", cell.source)
@@ -65,7 +71,7 @@ def test_blank_notebook_gets_plain_messages_and_runs_to_the_end(tmp_path):
 
 
 @pytest.mark.slow
-def test_typical_mistake_is_named_without_revealing_hidden_tests(tmp_path):
+def test_typical_mistake_is_named_without_revealing_hidden_tests(tmp_path, english):
     nb = nbformat.read(C02 / "diagnostic-metrics.ipynb", 4)
     cell = next(c for c in nb.cells if c.id == "diagnostic_metrics")
     cell.source = cell.source.replace('return counts["tp"] / (counts["tp"] + counts["fp"])',

@@ -11,16 +11,88 @@ grading). In the notebook::
 A check function receives the student's namespace and either returns normally (all public checks pass) or
 raises :class:`NotYet` with a message for the student. Nothing here raises into the notebook: a crash in the
 student's own code is reported as such, so self-checks never stop a notebook (or its grading) from running.
+
+Every message is Korean or English, as the student's language says (medai.i18n.current_language(), looked up
+when the message is produced). The core messages here are in the "selfcheck" catalogue of medai
+(src/medai/locale/ko/LC_MESSAGES/selfcheck.po); each assignment's own messages sit beside its checks module,
+<assignment>/locale/ko/LC_MESSAGES/checks.po, so that they travel with the assignment to the students::
+
+    _, _n, N_ = messages(__file__)      # in checks.py
+    expect(ok, _("`{name}` should return {n} rows.").format(name="f", n=3))
+    q1 = Question(N_("Q1 (the 2x2 table)"), _q1, N_("count each cell with ..."))  # translated when shown
 """
 from __future__ import annotations
 
+import gettext
 import inspect
 import math
 import traceback
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+from medai.i18n import LOCALE_DIR, current_language, translator
 
 PASS, NOT_YET, ERROR = "pass", "not yet", "error"
+ASSIGNMENT_DOMAIN = "checks"  # <assignment>/locale/<lang>/LC_MESSAGES/checks.po
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One gettext domain, translated into the student's language at the moment a message is produced.
+
+    A missing or unreadable catalogue gives English (the msgids) with a warning: a student's notebook never stops
+    over a translation (the repository's tests catch a missing catalogue: tests/test_selfcheck_languages.py)."""
+
+    domain: str
+    localedir: Path
+
+    def translations(self) -> gettext.NullTranslations:
+        try:
+            return translator(current_language(), domain=self.domain, localedir=self.localedir)
+        except Exception as err:  # noqa: BLE001  no catalogue, or a broken one: English rather than a crash
+            warnings.warn(f"self-check messages in English: {err}", stacklevel=3)
+            return gettext.NullTranslations()
+
+    def gettext(self, msgid: str) -> str:
+        return self.translations().gettext(msgid)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations().ngettext(singular, plural, n)
+
+    def lazy(self, msgid: str) -> Text:
+        return Text(msgid, self)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message translated when it is shown (question names and hints, defined once when checks.py loads)."""
+
+    msgid: str
+    catalogue: Catalogue
+
+    def __str__(self) -> str:
+        return self.catalogue.gettext(self.msgid)
+
+
+class Messages(NamedTuple):
+    """What `messages()` gives a checks module: `_, _n, N_ = messages(__file__)`."""
+
+    gettext: Callable[[str], str]
+    ngettext: Callable[[str, str, int], str]
+    lazy: Callable[[str], Text]
+
+
+def messages(module_file: str | Path, *, domain: str = ASSIGNMENT_DOMAIN) -> Messages:
+    """The gettext functions of the catalogue beside `module_file` (an assignment's checks.py):
+    <its folder>/locale/<lang>/LC_MESSAGES/checks.po, found in the instructor's source folder and in the copy a
+    student fetched alike."""
+    catalogue = Catalogue(domain, Path(module_file).resolve().parent / "locale")
+    return Messages(catalogue.gettext, catalogue.ngettext, catalogue.lazy)
+
+
+_ = Catalogue("selfcheck", LOCALE_DIR).gettext
 
 
 class NotYet(Exception):
@@ -48,13 +120,17 @@ class Namespace:
 
     def get(self, name: str, kind: type | tuple[type, ...] | None = None, *, callable_: bool = False) -> Any:
         if name not in self.values:
-            raise NotYet(f"`{name}` is not defined yet: run the cell where you define it.")
+            raise NotYet(_("`{name}` is not defined yet: run the cell where you define it.").format(name=name))
         value = self.values[name]
         if callable_ and not callable(value):
-            raise NotYet(f"`{name}` should be a function, but it is a {type(value).__name__}.")
+            raise NotYet(_("`{name}` should be a function, but it is a {kind}.").format(
+                name=name, kind=type(value).__name__))
         if kind is not None and not isinstance(value, kind):
-            want = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise NotYet(f"`{name}` should be a {want}, but it is a {type(value).__name__}.")
+            kinds = [k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,))]
+            want = kinds[0] if len(kinds) == 1 else _("{kinds} or {last}").format(kinds=", ".join(kinds[:-1]),
+                                                                                  last=kinds[-1])
+            raise NotYet(_("`{name}` should be a {want}, but it is a {kind}.").format(
+                name=name, want=want, kind=type(value).__name__))
         return value
 
     def function(self, name: str) -> Callable:
@@ -72,18 +148,19 @@ def expect_close(got: Any, want: float, what: str, *, rel: float = 1e-6, abs_: f
     try:
         value = float(got)
     except (TypeError, ValueError):
-        raise NotYet(f"{what} should be a number, but it is {got!r}.") from None
+        raise NotYet(_("{what} should be a number, but it is {got!r}.").format(what=what, got=got)) from None
     if not math.isclose(value, want, rel_tol=rel, abs_tol=abs_):
-        raise NotYet(f"{what}: expected about {want:.4g}, got {value:.4g}.")
+        raise NotYet(_("{what}: expected about {want:.4g}, got {value:.4g}.").format(what=what, want=want, value=value))
 
 
 @dataclass
 class Question:
-    """One graded question's public self-check and hint."""
+    """One graded question's public self-check and hint (`name` and `hint_text`: a str, or a Text that is
+    translated when shown)."""
 
-    name: str
+    name: str | Text
     checks: Callable[[Namespace], None]
-    hint_text: str = ""
+    hint_text: str | Text = ""
     history: list[Outcome] = field(default_factory=list, repr=False)
 
     def run(self, values: dict[str, Any]) -> Outcome:
@@ -91,13 +168,13 @@ class Question:
         try:
             self.checks(Namespace(values))
         except NotYet as err:
-            outcome = Outcome(self.name, NOT_YET, str(err))
+            outcome = Outcome(str(self.name), NOT_YET, str(err))
         except Exception as err:  # the student's own code crashed inside a check
             where = traceback.extract_tb(err.__traceback__)[-1]
-            outcome = Outcome(self.name, ERROR, f"your code raised {type(err).__name__}: {err} "
-                                                f"(line {where.lineno} of {where.name}).")
+            outcome = Outcome(str(self.name), ERROR, _("your code raised {error}: {detail} (line {line} of {where}).")
+                              .format(error=type(err).__name__, detail=err, line=where.lineno, where=where.name))
         else:
-            outcome = Outcome(self.name, PASS, "the public checks pass. Hidden tests run when it is graded.")
+            outcome = Outcome(str(self.name), PASS, _("the public checks pass. Hidden tests run when it is graded."))
         self.history.append(outcome)
         return outcome
 
@@ -110,4 +187,5 @@ class Question:
             del caller
 
     def hint(self) -> None:
-        print(f"Hint for {self.name}: {self.hint_text or 'no hint for this one — reread the question.'}")
+        hint = str(self.hint_text) or _("no hint for this one — reread the question.")
+        print(_("Hint for {name}: {hint}").format(name=self.name, hint=hint))
