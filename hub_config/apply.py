@@ -11,6 +11,7 @@ from medai.course import Course, Roster
 from medai.course.model import ROLE_GROUPS
 from medai.hub.settings import HubSettings
 from medai.hub.storage import parse_size
+from medai.i18n import translator
 from medai.settings import env_name
 
 # hub groups: one per roster role (named in medai.course.model), and students per track from the course's tracks
@@ -27,6 +28,8 @@ TEMPLATES = Path(__file__).with_name("templates")  # the hub's pages: medai's, e
 MY_COURSE_SCOPES = [f"access:services!service={PROGRESS_SERVICE}", f"read:services!service={PROGRESS_SERVICE}"]
 SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", *MY_COURSE_SCOPES]
 STAFF_NO_SERVER = "Program staff accounts have no notebook server"  # the pre-spawn hook's 403 (error.html)
+LOCALE_DIR = Path(__file__).with_name("locale")  # the hub pages' catalogue: locale/ko/LC_MESSAGES/hub.po
+HUB_DOMAIN = "hub"
 
 
 def formgrader_service(course: Course) -> str:
@@ -227,16 +230,33 @@ def _role_config_hook(s: HubSettings):
 
 
 def apply_pages(c, course: Course) -> None:
-    """The hub's pages: medai's templates (hub_config/templates/) extend JupyterHub's own. Staff's home page links
-    to the progress page instead of a server they do not have; instructors' also to their formgrader; a 403
-    says why, for the role that reached it, and where to go instead."""
+    """The hub's pages: medai's templates (hub_config/templates/) extend JupyterHub's own. The login page names the
+    course and says what to do; staff's home page links to the progress page instead of a server they do not
+    have; instructors' also to their formgrader; a 403 says why, for the role that reached it, and where to go
+    instead. Every sentence is an English msgid of the "hub" catalogue, shown Korean first with the English
+    beside it (the pages are read before anyone's language is known)."""
     c.JupyterHub.template_paths = [str(TEMPLATES)]
     c.JupyterHub.template_vars = {
-        "announcement_login": "medai — 의료인공지능 융합전공 course hub",
         "medai_role": page_role,  # JupyterHub calls it with the page's current user
+        "ko": hub_korean,  # ditto; it gives the pages their Korean: ko(msgid)
         "medai": {"progress": PROGRESS_SERVICE, "formgrader": formgrader_service(course),
-                  "staff_no_server": STAFF_NO_SERVER},
+                  "staff_no_server": STAFF_NO_SERVER,
+                  "course_title": course.course.title, "course_title_ko": course.course.title_ko,
+                  "first_use_passwords": first_use_passwords},
     }
+
+
+def hub_korean(user):
+    """The hub pages' Korean, whoever `user` is (JupyterHub calls every callable of template_vars with the
+    page's user): msgid -> its Korean in hub_config/locale/ko/LC_MESSAGES/hub.po."""
+    return translator("ko", domain=HUB_DOMAIN, localedir=LOCALE_DIR).gettext
+
+
+def first_use_passwords(authenticator) -> bool:
+    """Whether the login page's authenticator lets each user choose their password at their first login."""
+    from firstuseauthenticator import FirstUseAuthenticator
+
+    return isinstance(authenticator, FirstUseAuthenticator)
 
 
 def page_role(user) -> str:
