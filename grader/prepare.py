@@ -55,6 +55,7 @@ def resume(sub: Submission) -> None:
     if (previous is not None and previous.recorded and previous.fingerprint == sub.fingerprint
             and not previous.status.needs_attention):
         sub.result, sub.skipped, sub.done = previous, True, True
+        sub.run.state.drop_executed(sub.student)  # left by a run killed after recording, before it cleaned up
         return
     sub.executed = sub.run.state.load_executed(sub.student, sub.fingerprint)
 

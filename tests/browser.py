@@ -166,6 +166,13 @@ def save_tour(shots: dict[str, Path], dest: Path, *, colours: int = 128) -> list
 # -- JupyterLab and nbgrader's Assignments tab --------------------------------------------------------------
 
 
+def wait_for_grading_page(page: Page) -> None:
+    """nbgrader's grading page binds its score and comment boxes only once it has fetched the grades and the
+    comments (formgrade.js, after the window's load): a value typed before then is never saved."""
+    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                           " && formgrader.comments && formgrader.comments.loaded")
+
+
 def wait_for_lab(page: Page) -> None:
     page.wait_for_url(re.compile(r"/user/[^/]+/lab"))
     expect(page.locator("#jp-main-dock-panel")).to_be_visible()

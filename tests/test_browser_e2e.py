@@ -174,6 +174,7 @@ def instructor_grades_by_hand(browser: web.Browser, hub: Deployment, work: Work)
     expect(submission.locator(".needs-manual-grade .glyphicon-ok")).to_be_visible()
     submission.get_by_role("link", name="Submission #1").click()
     expect(page.locator(".nbgrader_cell", has_text=work.written[:40])).to_be_visible()  # the student's words
+    web.wait_for_grading_page(page)
     nb = released(hub, work)
     grade_cell = nb.cells[position(nb, lambda src: src.strip() == "YOUR ANSWER HERE")].metadata.nbgrader.grade_id
     score, comment = page.locator(f"#{grade_cell}"), page.locator(f"#{grade_cell}-comment")

@@ -290,6 +290,7 @@ def assert_nothing_ran(page, listener: Listener, where: str) -> None:
 
 def grade_by_hand(page) -> None:
     """A score and a comment for the written response, saved through the formgrader's API (as in the e2e)."""
+    web.wait_for_grading_page(page)
     score, comment = page.locator("input.score").last, page.locator("textarea.comment").last
     score.scroll_into_view_if_needed()
     with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as saved:
