@@ -139,7 +139,7 @@ class CompetencyMastery:
 @dataclass
 class RiskFlag:
     kind: str  # missing | low_score | falling
-    reason: str
+    reason: str  # in English; a page in another language says it from the kind and the student's numbers
 
 
 @dataclass
@@ -304,6 +304,14 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
+def recent_scores(rows: list[AssignmentProgress], t: Thresholds) -> list[float]:
+    """The final scores of the last `t.trend_window` graded assignments, by deadline: what the falling-trend flag
+    looks at (its slope: _slope)."""
+    graded = sorted((r for r in rows if r.state == "graded" and r.final_percent is not None),
+                    key=lambda r: datetime.fromisoformat(r.deadline))
+    return [r.final_percent for r in graded][-t.trend_window:]
+
+
 def _flags(rows: list[AssignmentProgress], weighted: float | None, t: Thresholds) -> list[RiskFlag]:
     flags = []
     missing = [r.assignment for r in rows if r.state == "late"]
@@ -312,9 +320,7 @@ def _flags(rows: list[AssignmentProgress], weighted: float | None, t: Thresholds
         flags.append(RiskFlag("missing", f"{len(missing)} {noun} past due and not submitted: {', '.join(missing)}"))
     if weighted is not None and weighted < t.low_score:
         flags.append(RiskFlag("low_score", f"weighted score {_fmt(weighted)}% is under {_fmt(t.low_score)}%"))
-    graded = sorted((r for r in rows if r.state == "graded" and r.final_percent is not None),
-                    key=lambda r: datetime.fromisoformat(r.deadline))
-    recent = [r.final_percent for r in graded][-t.trend_window:]
+    recent = recent_scores(rows, t)
     if len(recent) >= 3:
         slope = _slope(recent)
         if slope <= -t.falling_points:

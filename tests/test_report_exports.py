@@ -17,6 +17,8 @@ from medai.cli import main
 from medai.progress.reports.csv_export import details_csv, summary_csv
 from medai.progress.reports.lms import lms_csv
 from medai.progress.reports.pdf import expected_pages, write_pdf
+from medai.progress.reports.tables import DETAIL_COLUMNS, detail_columns, summary_columns
+from medai.progress.reports.words import words
 from medai.progress.reports.xlsx import write_xlsx
 from medai.progress.sources import load_progress
 from tests import progress_fixture as pf
@@ -87,20 +89,35 @@ def test_lms_exports_give_points_after_the_penalty(report):
     assert med3[4:] == ["0", "0", "0", "", "", ""]
 
 
-def test_the_workbook_opens_and_its_totals_match(report, tmp_path):
-    path = write_xlsx(report, tmp_path / "progress.xlsx")
+def column_index(ws, columns) -> dict[str, int]:
+    """Column name -> index in the sheet, from its header of labels."""
+    header = [c.value for c in ws[1]]
+    return {c.name: header.index(c.label) for c in columns}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_workbook_opens_and_its_totals_match(report, tmp_path, lang):
+    w = words(lang)
+    _ = w.gettext
+    path = write_xlsx(report, tmp_path / "progress.xlsx", lang=lang)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary medicine", "Summary engineering", "Details", "About"]
+    titles = {t.id: w.title(t) for t in report.tracks}
+    summaries = {t: _("Summary {track}").format(track=titles[t]) for t in ("medicine", "engineering")}
+    assert wb.sheetnames == [summaries["medicine"], summaries["engineering"], _("Details"), _("About")]
+    columns = summary_columns(report, w)
+    labels = [c.label for c in columns]
+    assert len(set(labels)) == len(labels) and len({c.label for c in detail_columns(w)}) == len(DETAIL_COLUMNS)
     for track, students in (("medicine", ["med1", "med2", "med3"]), ("engineering", ["eng1", "eng2"])):
-        ws = wb[f"Summary {track}"]
+        ws = wb[summaries[track]]
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{len(students) + 1}"
-        header = [c.value for c in ws[1]]
-        col = {name: header.index(name) for name in header}
+        assert [c.value for c in ws[1]] == labels
+        col = column_index(ws, columns)
         data = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_row=len(students) + 1)]
         assert [r[0] for r in data] == students
         total = [c.value for c in ws[len(students) + 2]]
-        assert total[0] == f"average ({len(students)} students)"
+        assert total[0] == w.ngettext("average ({n} student)", "average ({n} students)", len(students)).format(
+            n=len(students))
         scores = [WEIGHTED[s] for s in students if WEIGHTED[s] is not None]
         assert total[col["weighted_score"]] == pytest.approx(sum(scores) / len(scores), abs=0.01)
         assert total[col["weighted_score"]] == pytest.approx(
@@ -108,18 +125,52 @@ def test_the_workbook_opens_and_its_totals_match(report, tmp_path):
         assert total[col["standing"]] == pytest.approx(sum(STANDING[s] for s in students) / len(students), abs=0.01)
         assert ws.cell(2, col["weighted_score"] + 1).number_format == '0.0"%"'
         rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]
-        assert any('="yes"' in rule.formula[0] for rule in rules)  # at-risk rows coloured
-    assert wb["Summary medicine"].cell(4, 1).value == "med3"
-    details = wb["Details"]
+        assert any(f'="{w.yes_no(True)}"' in rule.formula[0] for rule in rules)  # at-risk rows coloured
+        at_risk = {r[0]: r[col["at_risk"]] for r in data}
+        assert set(at_risk.values()) <= {w.yes_no(True), w.yes_no(False)}
+    med = wb[summaries["medicine"]]
+    assert med.cell(4, 1).value == "med3"
+    med_flags = med.cell(4, column_index(med, columns)["flags"] + 1).value
+    med3 = next(s for s in report.students if s.id == "med3")
+    assert med_flags == w.flag(med3.flags[0], med3, report)
+    details = wb[_("Details")]
     assert details.max_row == 1 + 25 + 1 and details.freeze_panes == "A2"  # + med1's old-hw, not in course.yaml
+    dcol = column_index(details, detail_columns(w))
+    states = {(r[dcol["student"]], r[dcol["assignment"]]): r[dcol["state"]] for r in details.iter_rows(min_row=2, values_only=True)}
+    assert states[("med3", "a1")] == w.state("late") and states[("med1", "old-hw")] == w.state("not_in_course")
+    titles_a = {r[dcol["assignment"]]: r[dcol["title"]] for r in details.iter_rows(min_row=2, values_only=True)}
+    assert titles_a["a1"] == w.title(report.assignment("a1"))
     # medicine: (67 + 100) / 2 = 83.5; engineering: (46.67 + 60) / 2 = 53.33
-    med_total = wb["Summary medicine"].cell(5, 9).value
-    assert med_total == pytest.approx(83.5)
+    assert med.cell(5, column_index(med, columns)["weighted_score"] + 1).value == pytest.approx(83.5)
 
 
-def test_the_pdf_has_the_expected_pages_none_blank_and_hangul_embedded(report, tmp_path):
-    path = write_pdf(report, tmp_path / "progress.pdf")
-    pages = expected_pages(report)
+def workbook_text(path: Path) -> str:
+    """Every sheet's cells as tab-separated lines (what a reader sees, for the golden files)."""
+    wb = load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        out.append(f"== {ws.title}")
+        for row in ws.iter_rows(values_only=True):
+            out.append("\t".join("" if v is None else str(v) for v in row).rstrip("\t"))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_workbook_equals_its_golden_file(report, tmp_path, lang):
+    golden(f"workbook-{lang}.txt", workbook_text(write_xlsx(report, tmp_path / "p.xlsx", lang=lang)))
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_pdf_text_equals_its_golden_file(report, tmp_path, lang):
+    path = write_pdf(report, tmp_path / "p.pdf", lang=lang)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    golden(f"pdf-{lang}.txt", "\n".join(line.rstrip() for line in text.splitlines()) + "\n")
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_pdf_has_the_expected_pages_none_blank_and_hangul_embedded(report, tmp_path, lang):
+    path = write_pdf(report, tmp_path / "progress.pdf", lang=lang)
+    pages = expected_pages(report, lang)
     assert pages == 1 + 3 + 1 + 5  # cover, three plots, at-risk list, one per student
     subprocess.run(["pdftoppm", "-r", "20", "-gray", str(path), str(tmp_path / "page")], check=True)
     images = sorted(tmp_path.glob("page-*.pgm"))
@@ -131,9 +182,13 @@ def test_the_pdf_has_the_expected_pages_none_blank_and_hangul_embedded(report, t
         dark = sum(histogram[:200])
         assert dark > 0.002 * sum(histogram), f"{image.name} is blank"
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    assert "NanumGothic" in fonts  # names and labels in Hangul are embedded, not tofu
+    assert "NanumGothic" in fonts and "NanumGothicCoding" in fonts  # Hangul embedded, tables included
+    assert "Courier" not in fonts  # no table row falls back to a core font that has no Hangul
     text = subprocess.run(["pdftotext", "-f", "6", "-l", "6", str(path), "-"], capture_output=True, text=True).stdout
-    assert "김민준" in text and "med1" in text and "64.0" in text
+    w = words(lang)
+    for expected in ("김민준", "med1", "64.0", w.title(report.assignment("a2")), w.state("graded"),
+                     w.competency_titles(report)["STAT-2"], w.level("developing")):
+        assert expected in text, expected
 
 
 def test_a_pdf_of_an_empty_selection_has_its_cohort_pages(report, tmp_path):
@@ -142,6 +197,16 @@ def test_a_pdf_of_an_empty_selection_has_its_cohort_pages(report, tmp_path):
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
     assert pages == expected_pages(empty) == 5
+
+
+def test_report_progress_speaks_korean_by_default_and_english_with_lang(capsys, env, tmp_path):
+    for lang, args in (("ko", []), ("en", ["--lang", "en"])):
+        out = tmp_path / f"p-{lang}.xlsx"
+        code, _, _ = run(capsys, "report", "progress", "--format", "xlsx", *env, *args, "-o", str(out))
+        assert code == 0
+        assert load_workbook(out).sheetnames[-2:] == [words(lang).gettext("Details"), words(lang).gettext("About")]
+    code, _, _ = run(capsys, "report", "progress", "--format", "csv", *env, "--lang", "en", "-o", str(tmp_path / "e.csv"))
+    golden("details.csv", (tmp_path / "e.csv").read_text(encoding="utf-8-sig"))  # CSV: the same in every language
 
 
 # -- the commands ------------------------------------------------------------------------------------------

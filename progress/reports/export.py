@@ -15,8 +15,10 @@ CONTENT_TYPES = {
 }
 
 
-def write_progress(report: ProgressReport, *, fmt: str, path: str | Path) -> list[Path]:
-    """Write the report in `fmt` to `path`; returns the files written (CSV writes a summary beside it)."""
+def write_progress(report: ProgressReport, *, fmt: str, path: str | Path, lang: str = "ko") -> list[Path]:
+    """Write the report in `fmt` to `path`; returns the files written (CSV writes a summary beside it).
+    Excel and PDF are written for people, in `lang` (ko, en); CSV and JSON are for programs: the same in
+    every language (stable snake_case columns, the model's keys)."""
     path = Path(path)
     if fmt == "csv":
         from medai.progress.reports.csv_export import write_csv
@@ -25,11 +27,11 @@ def write_progress(report: ProgressReport, *, fmt: str, path: str | Path) -> lis
     if fmt == "xlsx":
         from medai.progress.reports.xlsx import write_xlsx
 
-        return [write_xlsx(report, path)]
+        return [write_xlsx(report, path, lang=lang)]
     if fmt == "pdf":
         from medai.progress.reports.pdf import write_pdf
 
-        return [write_pdf(report, path)]
+        return [write_pdf(report, path, lang=lang)]
     if fmt == "json":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(report.to_json(indent=1), encoding="utf-8")
@@ -37,10 +39,10 @@ def write_progress(report: ProgressReport, *, fmt: str, path: str | Path) -> lis
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(PROGRESS_FORMATS)}")
 
 
-def progress_bytes(report: ProgressReport, *, fmt: str) -> bytes:
+def progress_bytes(report: ProgressReport, *, fmt: str, lang: str = "ko") -> bytes:
     """The export as bytes (for a download); for CSV, the details file."""
     with tempfile.TemporaryDirectory(prefix="medai-report-") as tmp:
-        return write_progress(report, fmt=fmt, path=Path(tmp) / f"progress.{fmt}")[0].read_bytes()
+        return write_progress(report, fmt=fmt, path=Path(tmp) / f"progress.{fmt}", lang=lang)[0].read_bytes()
 
 
 def default_name(report: ProgressReport, fmt: str, *, kind: str = "progress") -> str:

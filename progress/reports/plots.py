@@ -26,6 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from medai.errors import UserError  # noqa: E402
 from medai.settings import Settings  # noqa: E402
 from medai.progress.model import ProgressReport  # noqa: E402
+from medai.progress.reports.words import Words, words  # noqa: E402
 
 HANGUL_FONTS = (
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
@@ -73,6 +74,9 @@ def report_style():
         "font.size": 9,
         "axes.unicode_minus": False,  # NanumGothic has no U+2212
         "pdf.fonttype": 42,
+        # matplotlib 3.11's PDF writer sizes its font subsets by ps.fonttype (3: 256 glyphs a subset, so Hangul
+        # spreads over many subset fonts and every text switches between them); 42: one subset per font
+        "ps.fonttype": 42,
         "pdf.compression": 6,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -85,16 +89,12 @@ def track_colour(report: ProgressReport, track: str) -> str:
     return TRACK_COLOURS[tracks.index(track) % len(TRACK_COLOURS)] if track in tracks else "#7f7f7f"
 
 
-def _track_label(report: ProgressReport, track: str) -> str:
-    t = next((t for t in report.tracks if t.id == track), None)
-    return f"{t.title_ko} ({t.id})" if t else track
-
-
-def _no_data(ax, text: str = "no graded work yet · 채점된 과제 없음") -> None:
+def _no_data(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555")
 
 
-def score_distribution(report: ProgressReport) -> Figure:
+def score_distribution(report: ProgressReport, w: Words) -> Figure:
+    _ = w.gettext
     fig = Figure(figsize=A4_LANDSCAPE)
     ax = fig.add_subplot()
     tracks = report.student_tracks
@@ -114,16 +114,17 @@ def score_distribution(report: ProgressReport) -> Figure:
             ax.boxplot(data, positions=positions, widths=width * 0.9, patch_artist=True, manage_ticks=False,
                        boxprops={"facecolor": colour, "alpha": 0.45, "edgecolor": colour},
                        medianprops={"color": "black"}, flierprops={"markersize": 3})
-            ax.plot([], [], color=colour, linewidth=8, alpha=0.45, label=_track_label(report, track))
+            ax.plot([], [], color=colour, linewidth=8, alpha=0.45, label=w.track(report, track))
     ax.set_xticks(range(len(report.assignments)), [a.id for a in report.assignments], rotation=30, ha="right")
     ax.set_xlim(-0.6, max(0.6, len(report.assignments) - 0.4))
     ax.set_ylim(-2, 102)
-    ax.set_ylabel("final score % (late penalty applied) · 최종 점수")
-    ax.set_title("과제별 점수 분포 · Score distribution per assignment, by track", fontsize=13)
+    ax.set_xlabel(_("assignment"))
+    ax.set_ylabel(_("final score % (late penalty applied)"))
+    ax.set_title(_("Score distribution per assignment, by track"), fontsize=13)
     if any_data:
         ax.legend(loc="lower left")
     else:
-        _no_data(ax)
+        _no_data(ax, _("no graded work yet"))
     fig.subplots_adjust(bottom=0.2)
     return fig
 
@@ -132,8 +133,9 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 
 
-def completion_over_time(report: ProgressReport) -> Figure:
+def completion_over_time(report: ProgressReport, w: Words) -> Figure:
     """For each track: the share of all its students' required assignments submitted by each moment."""
+    _ = w.gettext
     fig = Figure(figsize=A4_LANDSCAPE)
     ax = fig.add_subplot()
     as_of = _parse(report.as_of)
@@ -149,7 +151,7 @@ def completion_over_time(report: ProgressReport) -> Figure:
                        if r.submitted and r.submitted_at and _parse(r.submitted_at) <= as_of)
         xs = [start, *times, as_of]
         ys = [0.0, *[100 * (i + 1) / required for i in range(len(times))], 100 * len(times) / required]
-        ax.step(xs, ys, where="post", color=track_colour(report, track), label=_track_label(report, track))
+        ax.step(xs, ys, where="post", color=track_colour(report, track), label=w.track(report, track))
         plotted = True
     for a in report.assignments:
         due = _parse(a.due)
@@ -157,13 +159,14 @@ def completion_over_time(report: ProgressReport) -> Figure:
             ax.axvline(due, color="#999999", linestyle=":", linewidth=0.8)
             ax.text(due, 101, a.id, rotation=90, fontsize=6, va="bottom", ha="center", color="#555555")
     ax.set_ylim(0, 100)
-    ax.set_ylabel("assignments submitted, % of the track's required work · 제출률")
-    ax.set_title("시간에 따른 제출률 · Completion over time, by track (dotted: due dates)", fontsize=13, pad=40)
+    ax.set_xlabel(_("date ({timezone})").format(timezone=report.timezone))
+    ax.set_ylabel(_("assignments submitted, % of the track's required work"))
+    ax.set_title(_("Completion over time, by track (dotted: due dates)"), fontsize=13, pad=40)
     if plotted:
         ax.legend(loc="upper left")
         fig.autofmt_xdate()
     else:
-        _no_data(ax, "no students · 학생 없음")
+        _no_data(ax, _("no students"))
     return fig
 
 
@@ -187,11 +190,12 @@ def competency_matrix(report: ProgressReport) -> tuple[list[str], list[tuple[str
     return comps, groups, matrix
 
 
-def competency_heatmap(report: ProgressReport) -> Figure:
+def competency_heatmap(report: ProgressReport, w: Words) -> Figure:
+    _ = w.gettext
     fig = Figure(figsize=A4_LANDSCAPE)
     ax = fig.add_subplot()
     comps, groups, matrix = competency_matrix(report)
-    titles = {c.id: c.title_ko for c in report.competencies}
+    titles = w.competency_titles(report)
     if comps and groups:
         data = [[math.nan if v is None else v for v in row] for row in matrix]
         cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#dddddd")
@@ -199,13 +203,14 @@ def competency_heatmap(report: ProgressReport) -> Figure:
         for i, row in enumerate(matrix):
             for j, v in enumerate(row):
                 ax.text(j, i, "–" if v is None else f"{v:.0f}", ha="center", va="center", fontsize=8)
-        ax.set_xticks(range(len(groups)), [f"{_track_label(report, t)}\n{c}" for t, c in groups])
+        ax.set_xticks(range(len(groups)), [_("{track}\ncohort {cohort}").format(track=w.track(report, t), cohort=c)
+                                           for t, c in groups])
         ax.set_yticks(range(len(comps)), [f"{c} {titles.get(c, '')}" for c in comps])
-        fig.colorbar(image, ax=ax, label="mean mastery % · 평균 성취도")
+        fig.colorbar(image, ax=ax, label=_("mean mastery %"))
     else:
         ax.set_axis_off()
-        _no_data(ax, "no competency assessed yet · 평가된 역량 없음")
-    ax.set_title("역량 성취도 · Competency mastery by track and cohort (grey: not assessed)", fontsize=13)
+        _no_data(ax, _("no competency assessed yet"))
+    ax.set_title(_("Competency mastery by track and cohort (grey: not assessed)"), fontsize=13)
     fig.subplots_adjust(left=0.3)
     return fig
 
@@ -224,6 +229,7 @@ def png(fig: Figure, *, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
-def plot_png(report: ProgressReport, name: str, *, dpi: int = 80) -> bytes:
+def plot_png(report: ProgressReport, name: str, *, dpi: int = 80, lang: str = "ko") -> bytes:
+    """One cohort plot as PNG, its titles, axes and legend in `lang`."""
     with report_style():
-        return png(COHORT_PLOTS[name](report), dpi=dpi)
+        return png(COHORT_PLOTS[name](report, words(lang)), dpi=dpi)

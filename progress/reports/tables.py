@@ -5,11 +5,10 @@ Percentages are 0-100, rounded to 2 decimals; empty cells are None.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from medai.progress.model import AssignmentProgress, ProgressReport, StudentProgress
+from medai.progress.reports.words import Words
 
 
 def r2(v: float | None) -> float | None:
@@ -18,39 +17,47 @@ def r2(v: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Column:
-    name: str
+    name: str  # stable snake_case: the CSV's header, what scripts read
     kind: str  # text | int | float | percent | bool
+    label: str  # the header a person reads (Excel), in the reader's language
     help: str
 
 
-DETAIL_COLUMNS = (
-    Column("student", "text", "login id"),
-    Column("name", "text", "full name"),
-    Column("track", "text", "the student's track"),
-    Column("cohort", "text", "entry cohort"),
-    Column("assignment", "text", "assignment id"),
-    Column("title", "text", "assignment title"),
-    Column("module", "text", "module id"),
-    Column("points", "float", "weight of the assignment in the course grade"),
-    Column("deadline", "text", "the student's deadline, extension applied"),
-    Column("extension", "bool", "the student has an extension"),
-    Column("state", "text", "not_released, released, fetched, submitted, late, graded, needs_manual_grading, "
-                            "not_in_course (listed, counted nowhere)"),
-    Column("submitted_at", "text", "submission time (UTC)"),
-    Column("raw_score", "float", "nbgrader points"),
-    Column("max_score", "float", "nbgrader maximum points"),
-    Column("score_percent", "percent", "score before the late penalty"),
-    Column("days_late", "int", "started days late (after grace)"),
-    Column("penalty_percent", "percent", "late penalty (percent of the score)"),
-    Column("penalty_points", "float", "late penalty in nbgrader points, as stored with the submission"),
-    Column("final_percent", "percent", "score after the late penalty"),
-)
+def _same(msgid: str) -> str:
+    return msgid
 
 
-def local_time(ts: str | None, tz: str) -> str | None:
-    """An ISO 8601 time (the model's submission times are UTC) in the course's time zone `tz`, ISO 8601: what
-    the PDF shows a person (the CSV and Excel keep the model's UTC, with its offset)."""
-    return None if ts is None else datetime.fromisoformat(ts).astimezone(ZoneInfo(tz)).isoformat()
+def _detail_columns(_) -> tuple[Column, ...]:
+    return (
+        Column("student", "text", _("Student"), _("login id")),
+        Column("name", "text", _("Name"), _("full name")),
+        Column("track", "text", _("Track"), _("the student's track")),
+        Column("cohort", "text", _("Cohort"), _("entry cohort")),
+        Column("assignment", "text", _("Assignment"), _("assignment id")),
+        Column("title", "text", _("Title"), _("assignment title")),
+        Column("module", "text", _("Module"), _("module id")),
+        Column("points", "float", _("Points"), _("weight of the assignment in the course grade")),
+        Column("deadline", "text", _("Deadline"), _("the student's deadline, extension applied")),
+        Column("extension", "bool", _("Extension"), _("the student has an extension")),
+        Column("state", "text", _("State"), _("not released, released, fetched, submitted, late (missing), graded, "
+                                              "manual grading, not in course.yaml (listed, counted nowhere)")),
+        Column("submitted_at", "text", _("Submitted at"), _("submission time (UTC)")),
+        Column("raw_score", "float", _("Raw score"), _("nbgrader points")),
+        Column("max_score", "float", _("Max score"), _("nbgrader maximum points")),
+        Column("score_percent", "percent", _("Score %"), _("score before the late penalty")),
+        Column("days_late", "int", _("Days late"), _("started days late (after grace)")),
+        Column("penalty_percent", "percent", _("Penalty %"), _("late penalty (percent of the score)")),
+        Column("penalty_points", "float", _("Penalty points"),
+               _("late penalty in nbgrader points, as stored with the submission")),
+        Column("final_percent", "percent", _("Final %"), _("score after the late penalty")),
+    )
+
+
+DETAIL_COLUMNS = _detail_columns(_same)  # English; the names are the CSV's header
+
+
+def detail_columns(w: Words) -> tuple[Column, ...]:
+    return _detail_columns(w.gettext)
 
 
 def detail_values(s: StudentProgress, a: AssignmentProgress) -> list[Any]:
@@ -65,35 +72,52 @@ def detail_rows(report: ProgressReport) -> list[list[Any]]:
     return [detail_values(s, a) for s in report.students for a in [*s.assignments, *s.unlisted]]
 
 
-SUMMARY_COLUMNS = (
-    Column("student", "text", "login id"),
-    Column("name", "text", "full name"),
-    Column("email", "text", "e-mail"),
-    Column("track", "text", "the student's track"),
-    Column("cohort", "text", "entry cohort"),
-    Column("completed", "int", "assignments submitted"),
-    Column("total", "int", "assignments of the track"),
-    Column("completion_percent", "percent", "completed / total"),
-    Column("weighted_score", "percent", "points-weighted mean score over graded assignments (late penalty applied)"),
-    Column("standing", "percent", "the same, with overdue missing work counted as 0"),
-    Column("at_risk", "bool", "at least one flag"),
-    Column("flags", "text", "why: each at-risk reason"),
-)
+def _summary_columns(_) -> tuple[Column, ...]:
+    return (
+        Column("student", "text", _("Student"), _("login id")),
+        Column("name", "text", _("Name"), _("full name")),
+        Column("email", "text", _("E-mail"), _("e-mail")),
+        Column("track", "text", _("Track"), _("the student's track")),
+        Column("cohort", "text", _("Cohort"), _("entry cohort")),
+        Column("completed", "int", _("Completed"), _("assignments submitted")),
+        Column("total", "int", _("Total"), _("assignments of the track")),
+        Column("completion_percent", "percent", _("Completion %"), _("completed / total")),
+        Column("weighted_score", "percent", _("Weighted score %"),
+               _("points-weighted mean score over graded assignments (late penalty applied)")),
+        Column("standing", "percent", _("Standing %"), _("the same, with overdue missing work counted as 0")),
+        Column("at_risk", "bool", _("At risk"), _("at least one flag")),
+        Column("flags", "text", _("Why at risk"), _("why: each at-risk reason")),
+    )
 
 
-def mastery_columns(report: ProgressReport) -> list[Column]:
-    return [Column(f"mastery:{c.id}", "percent", f"mastery of {c.id} ({c.title})") for c in report.competencies]
+SUMMARY_COLUMNS = _summary_columns(_same)
 
 
-def summary_columns(report: ProgressReport) -> list[Column]:
-    return [*SUMMARY_COLUMNS, *mastery_columns(report)]
+def summary_base_columns(w: Words) -> tuple[Column, ...]:
+    """The summary's columns before the mastery ones, labelled in `w`'s language."""
+    return _summary_columns(w.gettext)
 
 
-def summary_values(report: ProgressReport, s: StudentProgress) -> list[Any]:
+def mastery_columns(report: ProgressReport, w: Words | None = None) -> list[Column]:
+    if w is None:  # the CSV's columns: names only matter
+        return [Column(f"mastery:{c.id}", "percent", f"mastery:{c.id}", f"mastery of {c.id} ({c.title})")
+                for c in report.competencies]
+    _ = w.gettext
+    return [Column(f"mastery:{c.id}", "percent", _("Mastery {code}").format(code=c.id),
+                   _("mastery of {code} ({title})").format(code=c.id, title=w.title(c))) for c in report.competencies]
+
+
+def summary_columns(report: ProgressReport, w: Words | None = None) -> list[Column]:
+    """The summary's columns; with `w`, their labels and help in its language."""
+    return [*(SUMMARY_COLUMNS if w is None else summary_base_columns(w)), *mastery_columns(report, w)]
+
+
+def summary_values(report: ProgressReport, s: StudentProgress, w: Words | None = None) -> list[Any]:
+    """One student's summary row; the at-risk reasons in `w`'s language (None: the model's English)."""
     mastery = {m.competency: m.percent for m in s.competencies}
     return [s.id, s.name, s.email, s.track, s.cohort, s.completed, s.total,
             r2(100 * s.completion) if s.completion is not None else None, r2(s.weighted_score), r2(s.standing),
-            s.at_risk, "; ".join(f.reason for f in s.flags),
+            s.at_risk, w.flags(s, report) if w else "; ".join(f.reason for f in s.flags),
             *[r2(mastery.get(c.id)) for c in report.competencies]]
 
 

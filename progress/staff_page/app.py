@@ -5,6 +5,10 @@ A JupyterHub-managed service (name `progress`): users sign in through the hub wi
 `access:services!service=progress` (staff, instructors) complete the sign-in; every handler checks again that
 the user is in the `staff` or `instructors` group, and answers 403 otherwise. Server-rendered HTML, GET only.
 
+Every page is in Korean, or in English with `?lang=en` (a 한국어 | English switch on every page keeps the
+filters; links, plots and downloads carry the language on): the words come from the "reports" catalogue
+(medai.progress.reports.words), titles from course.yaml (`title_ko` in Korean), dates in the course's time zone.
+
 The report is recomputed when it is older than `max_age` seconds (the gradebook is read, never written).
 Rendering (plots, PDF, workbook) runs in one worker thread, so the page stays responsive while a large PDF is
 built, and matplotlib is only ever used by one thread.
@@ -31,9 +35,11 @@ from medai.course import ProblemsError, load_course
 from medai.course.layout import Layout
 from medai.course.roster import ROLE_GROUPS
 from medai.errors import UserError
+from medai.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise
 from medai.settings import Settings
 from medai.progress.model import STATES, ProgressReport
 from medai.progress.reports.tables import by_state, track_summaries
+from medai.progress.reports.words import Words, words
 from medai.progress.sources import ProgressInputs, load_inputs
 from medai.progress.staff_page.student_api import MyCourseHandler
 
@@ -41,14 +47,29 @@ log = logging.getLogger("medai.staff_page")
 ALLOWED_GROUPS = frozenset({ROLE_GROUPS["staff"], ROLE_GROUPS["instructor"]})
 TEMPLATES = Path(__file__).with_name("templates")
 PLOTS = ("scores", "completion", "competencies")
-DOWNLOADS = {  # name -> (label, content type, file extension)
-    "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "pdf": ("PDF", "application/pdf", "pdf"),
-    "csv": ("CSV (details)", "text/csv; charset=utf-8", "csv"),
-    "csv-students": ("CSV (per student)", "text/csv; charset=utf-8", "csv"),
-    "canvas": ("Canvas grades", "text/csv; charset=utf-8", "csv"),
-    "moodle": ("Moodle grades", "text/csv; charset=utf-8", "csv"),
+DOWNLOADS = {  # name -> (content type, file extension)
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pdf": ("application/pdf", "pdf"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "csv-students": ("text/csv; charset=utf-8", "csv"),
+    "canvas": ("text/csv; charset=utf-8", "csv"),
+    "moodle": ("text/csv; charset=utf-8", "csv"),
 }
+# each language's name in itself, for the switch (never translated)
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def download_labels(w: Words) -> dict[str, str]:
+    _ = w.gettext
+    return {"xlsx": _("Excel"), "pdf": _("PDF"), "csv": _("CSV (details)"), "csv-students": _("CSV (per student)"),
+            "canvas": _("Canvas grades"), "moodle": _("Moodle grades")}
+
+
+def plot_labels(w: Words) -> dict[str, str]:
+    _ = w.gettext
+    return {"scores": _("Score distribution per assignment, by track"),
+            "completion": _("Completion over time, by track (dotted: due dates)"),
+            "competencies": _("Competency mastery by track and cohort (grey: not assessed)")}
 
 
 def allowed(user: dict | None) -> bool:
@@ -119,6 +140,23 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
         self.set_header("Content-Security-Policy", PAGE_POLICY)
         self.set_header("X-Content-Type-Options", "nosniff")
 
+    @property
+    def lang(self) -> str:
+        """?lang=ko|en (a language medai has no catalogue for: the default, Korean)."""
+        try:
+            return normalise(self.get_argument("lang", "")) or DEFAULT_LANGUAGE
+        except ValueError:
+            return DEFAULT_LANGUAGE
+
+    @property
+    def explicit_lang(self) -> str:
+        """The language the visitor chose (carried into every link), "" when none was."""
+        return self.lang if self.get_argument("lang", "") else ""
+
+    @property
+    def words(self) -> Words:
+        return words(self.lang)
+
     def prepare(self) -> None:
         user = self.current_user  # None: not signed in (or refused by the hub's scopes: 403 on redirect)
         if user is None:
@@ -126,14 +164,23 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
             self.redirect(url)
             return
         if not allowed(user):
+            _ = self.words.gettext
             if ROLE_GROUPS["student"] in set(user.get("groups") or ()):
-                raise web.HTTPError(403, f"{user.get('name')}: this page is for program staff and instructors; "
-                                    "your own course, deadlines and scores are in JupyterLab, My course (내 과목)")
-            raise web.HTTPError(403, f"{user.get('name')} is neither program staff nor an instructor")
+                raise web.HTTPError(403, _("{name}: this page is for program staff and instructors; your own course, "
+                                           "deadlines and scores are in JupyterLab, My course").format(
+                    name=user.get("name")))
+            raise web.HTTPError(403, _("{name} is neither program staff nor an instructor").format(name=user.get("name")))
 
     def url(self, path: str = "", **params) -> str:
+        """A link on this page; the language chosen goes with it."""
+        params = {"lang": self.explicit_lang, **params}
         query = urlencode({k: v for k, v in params.items() if v})
         return url_path_join(self.hub_auth.base_url, path) + (f"?{query}" if query else "")
+
+    def here(self, **params) -> str:
+        """This page with its filters, and `params` changed (the language switch)."""
+        path = self.request.path[len(self.hub_auth.base_url.rstrip("/")):].lstrip("/")
+        return self.url(path, **{**self.filters(), **params})
 
     def filters(self) -> dict[str, str]:
         return {k: self.get_argument(k, "") for k in ("track", "cohort", "at_risk")}
@@ -152,7 +199,10 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
 
     def get_template_namespace(self) -> dict:
         namespace = super().get_template_namespace()
-        namespace["user_name"] = (self.current_user or {}).get("name", "")
+        w = self.words
+        namespace.update(user_name=(self.current_user or {}).get("name", ""), w=w, _=w.gettext, ngettext=w.ngettext,
+                         lang=w.lang, explicit_lang=self.explicit_lang, here=self.here,
+                         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES])
         return namespace
 
 
@@ -162,8 +212,8 @@ class CohortHandler(_Handler):
         chosen = self.selected()
         f = self.filters()
         self.render("cohort.html", report=report, chosen=chosen, filters=f, tracks=track_summaries(chosen),
-                    states=by_state(chosen), state_names=STATES, plots=PLOTS, downloads=DOWNLOADS,
-                    url=self.url)
+                    states=by_state(chosen), state_names=STATES, plots=plot_labels(self.words),
+                    downloads=download_labels(self.words), url=self.url)
 
 
 class StudentHandler(_Handler):
@@ -171,18 +221,21 @@ class StudentHandler(_Handler):
         report = self.state.report()
         chosen = report.select(student=student_id)
         if not chosen.students:
-            raise web.HTTPError(404, f"no student {student_id!r} on the roster")
+            raise web.HTTPError(404, self.words.gettext("no student {id} on the roster").format(id=repr(student_id)))
+        w = self.words
         self.render("student.html", report=report, s=chosen.students[0], url=self.url,
-                    titles={c.id: f"{c.title_ko} · {c.title}" for c in report.competencies})
+                    titles=w.competency_titles(report), assignment_titles={a.id: w.title(a) for a in report.assignments})
 
 
-def _plot(report: ProgressReport, name: str) -> bytes:
+def _plot(report: ProgressReport, name: str, lang: str) -> bytes:
     from medai.progress.reports.plots import plot_png
 
-    return plot_png(report, name)
+    return plot_png(report, name, lang=lang)
 
 
-def _download(report: ProgressReport, name: str) -> bytes:
+def _download(report: ProgressReport, name: str, lang: str) -> bytes:
+    """The file of a download button: Excel and PDF in the page's language; CSV and the LMS files are for
+    programs (stable columns, the format Canvas and Moodle import), the same in every language."""
     if name in ("canvas", "moodle"):
         from medai.progress.reports.lms import lms_csv
 
@@ -193,7 +246,7 @@ def _download(report: ProgressReport, name: str) -> bytes:
         return summary_csv(report).encode("utf-8-sig")
     from medai.progress.reports.export import progress_bytes
 
-    return progress_bytes(report, fmt=name)
+    return progress_bytes(report, fmt=name, lang=lang)
 
 
 class PlotHandler(_Handler):
@@ -201,7 +254,8 @@ class PlotHandler(_Handler):
         if name not in PLOTS:
             raise web.HTTPError(404)
         chosen = self.selected()
-        data = await self.state.render(("plot", name, tuple(self.filters().values())), _plot, chosen, name)
+        data = await self.state.render(("plot", name, self.lang, tuple(self.filters().values())), _plot, chosen, name,
+                                       self.lang)
         self.set_header("Content-Type", "image/png")
         self.set_header("Cache-Control", "private, max-age=30")
         self.finish(data)
@@ -212,8 +266,9 @@ class DownloadHandler(_Handler):
         if name not in DOWNLOADS:
             raise web.HTTPError(404)
         chosen = self.selected()
-        data = await self.state.render(("download", name, tuple(self.filters().values())), _download, chosen, name)
-        _, content_type, ext = DOWNLOADS[name]
+        data = await self.state.render(("download", name, self.lang, tuple(self.filters().values())), _download,
+                                       chosen, name, self.lang)
+        content_type, ext = DOWNLOADS[name]
         kind = {"canvas": "canvas", "moodle": "moodle", "csv-students": "progress-students"}.get(name, "progress")
         chosen_by = [re.sub(r"[^A-Za-z0-9_-]", "", self.get_argument(k, "")) for k in ("track", "cohort")]
         parts = [chosen.course_id, kind, *[v for v in chosen_by if v], chosen.as_of[:10]]

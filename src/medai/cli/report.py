@@ -38,7 +38,8 @@ def _progress(args) -> int:
     from medai.progress.reports.export import default_name, write_progress
 
     report = _report(args)
-    written = write_progress(report, fmt=args.format, path=args.output or default_name(report, args.format))
+    written = write_progress(report, fmt=args.format, path=args.output or default_name(report, args.format),
+                             lang=args.lang)
     at_risk = sum(s.at_risk for s in report.students)
     print(f"{len(report.students)} students, {at_risk} at risk, as of {report.as_of}")
     for warning in report.warnings:
@@ -86,9 +87,13 @@ def register(sub, common) -> None:
         inner, common, "progress", func=_progress,
         help="export progress: CSV (details + per-student summary), Excel workbook, PDF with plots, or JSON",
         example="medai report progress --format xlsx --track medicine -o medicine.xlsx\n"
+                "  medai report progress --format pdf --lang en -o progress-en.pdf\n"
                 "  medai report progress --format pdf --cohort 2026 -o cohort-2026.pdf\n"
                 "  medai report progress --format csv -o progress.csv   # also writes progress-students.csv")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "pdf", "json"))
+    p.add_argument("--lang", choices=("ko", "en"), default="ko",
+                   help="language of the Excel and PDF reports: headers, sheet names, titles, plots (default: ko); "
+                        "CSV and JSON keep their stable column names in every language")
     _filters(p)
     p = add_command(
         inner, common, "lms", func=_lms,
