@@ -45,7 +45,7 @@ class Deployment:
     `self.medai`. Grading sandbox accounts get a prefix of their own (MEDAI_SANDBOX_PREFIX), so that
     `cleanup` removes exactly the ones this deployment made."""
 
-    def __init__(self, env: dict[str, str] | None = None, *, students: int = 0):
+    def __init__(self, env: dict[str, str] | None = None, *, students: int = 0, langs: dict[str, str] | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="medai-hub-", dir="/tmp"))
         self.root.chmod(0o755)  # users' servers must traverse it to reach their homes
         tag = secrets.token_hex(2)
@@ -60,6 +60,7 @@ class Deployment:
                     "MEDAI_RELEASE_EVERY": "3600", "MEDAI_SANDBOX_PREFIX": self.sandbox_prefix, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.log = self.root / "up.log"
+        self.langs = langs or {}  # key -> the roster's lang for them (the column is left out when empty)
 
     def roster_csv(self, *, without: tuple[str, ...] = ()) -> Path:
         i = self.ids
@@ -73,8 +74,10 @@ class Deployment:
         rows += [(i[k], f"학생 {k}", "student", ("medicine", "engineering")[n % 2], "2026")
                  for n, k in enumerate(self.extra)]
         path = self.root / f"roster-{len(without)}.csv"
-        lines = ["id,name,email,role,track,cohort"] + [
-            f"{uid},{name},{uid}@medai.example.ac.kr,{role},{track},{cohort}"
+        lang = {i[k]: v for k, v in self.langs.items()}
+        extra = (lambda uid: f",{lang.get(uid, '')}") if lang else (lambda uid: "")
+        lines = ["id,name,email,role,track,cohort" + (",lang" if lang else "")] + [
+            f"{uid},{name},{uid}@medai.example.ac.kr,{role},{track},{cohort}{extra(uid)}"
             for uid, name, role, track, cohort in rows if uid not in without]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
