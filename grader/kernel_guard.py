@@ -429,6 +429,8 @@ def launch(argv: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - not there: nothing of it to protect
             pass
+    if "" not in sys.path:  # `python -P -c` left it out; the notebook imports its own files (checks.py) as stock
+        sys.path.insert(0, "")
     app = IPKernelApp.instance()
     app.initialize(argv)
     install(app)

@@ -150,11 +150,16 @@ def _safe_relpath(name: str) -> str:
 
 
 def _shadows(workdir: str, modules: set[str]) -> list[str]:
-    """Preloaded top-level modules that a file in the submission would shadow (cwd comes first on sys.path)."""
+    """Preloaded top-level modules that a file in the submission would shadow (cwd comes first on sys.path). A
+    folder shadows only as a regular package (with __init__.py): a plain folder, say an assignment's `locale/` of
+    message catalogues, is at most a namespace portion, which never wins over a module found later on the path."""
     found = []
     for entry in os.listdir(workdir):
         stem = entry.split(".")[0]
-        if stem in modules and (entry.endswith((".py", ".pyc", ".so")) or os.path.isdir(os.path.join(workdir, entry))):
+        path = os.path.join(workdir, entry)
+        package = os.path.isdir(path) and any(
+            os.path.exists(os.path.join(path, f"__init__{ext}")) for ext in (".py", ".pyc", ".so"))
+        if stem in modules and (entry.endswith((".py", ".pyc", ".so")) or package):
             found.append(stem)
     return found
 

@@ -23,6 +23,8 @@ from medai.course import load_course
 from medai.course.late import lateness
 from medai.grader.feedback_language import LOCALE_DIR as FEEDBACK_LOCALE
 from medai.i18n import translator
+from medai.progress.reports.tables import detail_columns
+from medai.progress.reports.words import words
 from tests.conftest import REPO
 from tests.deployment import logged_in, running
 
@@ -123,9 +125,11 @@ def report_fractions(hub, student: str) -> dict[str, float]:
     [row] = [a for s in json.loads((out / "p.json").read_text())["students"] for a in s["assignments"]
              if a["assignment"] == ASSIGNMENT]
     fractions["progress"] = row["final_percent"] / 100
-    sheet = list(load_workbook(out / "p.xlsx")["Details"].iter_rows(values_only=True))
-    [xrow] = [dict(zip(sheet[0], r)) for r in sheet[1:] if r[sheet[0].index("assignment")] == ASSIGNMENT]
-    fractions["excel"] = xrow["final_percent"] / 100
+    w = words("ko")  # the workbook is in Korean: its sheet and headers come from the reports' catalogue
+    sheet = list(load_workbook(out / "p.xlsx")[w.gettext("Details")].iter_rows(values_only=True))
+    label = {c.name: c.label for c in detail_columns(w)}
+    [xrow] = [dict(zip(sheet[0], r)) for r in sheet[1:] if r[sheet[0].index(label["assignment"])] == ASSIGNMENT]
+    fractions["excel"] = xrow[label["final_percent"]] / 100
     with (out / "p.csv").open(encoding="utf-8") as f:
         [crow] = [r for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT]
     fractions["csv"] = float(crow["final_percent"]) / 100

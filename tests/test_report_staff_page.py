@@ -136,7 +136,7 @@ def test_students_get_403(page, user):
         assert get(page, path, user=user).status_code == 403, path
     assert "진도 페이지" in get(page, user=user).text  # the error page in Korean too
     if user == "eng1":  # holds the scope, so this page (not the hub) tells a student where their course is
-        assert "교직원과 교수자용" in get(page, user=user).text
+        assert "교수자용" in get(page, user=user).text and "내 강좌(My course)" in get(page, user=user).text
         assert "for program staff and instructors" in get(page, user=user, lang="en").text
 
 
