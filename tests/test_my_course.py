@@ -264,3 +264,23 @@ def test_nbgrader_list_is_joined_per_assignment():
                               "path": "a1/feedback/2026-09-14 10:00:00.000000 UTC/nb.html"}
     assert a2["status"] == "released" and a2["notebooks"] == []  # nothing to open before fetching
     assert a3["status"] is None and a3["feedback"]["path"] is None
+
+
+def test_a_hand_grade_shows_on_the_next_request_of_the_staff_page(service):
+    from nbgrader.api import Gradebook
+
+    fx, base = service
+    page = base.replace("api/students/", "") + "student/med1"
+    before = requests.get(page, headers={"X-Test-User": "staff1"}, timeout=60)
+    assert before.status_code == 200 and ">90.0<" in before.text  # a1: 9 / 10
+    with Gradebook(fx.layout.gradebook_url) as gb:  # the instructor changes the written answer's grade
+        grade = gb.find_grade("q2", "nb", "a1", "med1")
+        grade.manual_score = 4
+        gb.db.commit()
+    try:  # the page caches for an hour in this test: the gradebook's change is what reloads it
+        after = requests.get(page, headers={"X-Test-User": "staff1"}, timeout=60)
+        assert ">100.0<" in after.text and ">90.0<" not in after.text
+    finally:
+        with Gradebook(fx.layout.gradebook_url) as gb:
+            gb.find_grade("q2", "nb", "a1", "med1").manual_score = 3
+            gb.db.commit()

@@ -81,8 +81,9 @@ def allowed(user: dict | None) -> bool:
 class PageState:
     """What the handlers share: where to read from, the cached inputs and report, the rendering thread.
 
-    The inputs are read again when older than `max_age` seconds, and at once when course.yaml or the roster
-    changed (an extension granted a minute ago shows on the next request)."""
+    The inputs are read again when older than `max_age` seconds, and at once when course.yaml, the roster, the
+    (SQLite) gradebook or the course's collected submissions changed: an extension granted, a hand grade saved or
+    a submission graded a moment ago shows on the next request."""
 
     course_path: str | None
     layout: Layout
@@ -101,10 +102,17 @@ class PageState:
         return (Path(self.course_path or Settings.from_env().course_file),
                 Path(self.roster_path) if self.roster_path else self.layout.roster_file)
 
+    def _watched(self, sources: tuple[Path, Path]) -> tuple[Path, ...]:
+        """What a change of reloads at once: course.yaml, the roster, a SQLite gradebook (every write touches the
+        file), the collected submissions."""
+        url = self.layout.gradebook_url
+        gradebook = (Path(url[len("sqlite:///"):]),) if url.startswith("sqlite:///") else ()
+        return (*sources, *gradebook, self.layout.course_dir / "submitted")
+
     def inputs(self, max_age: float | None = None) -> ProgressInputs:
         """The inputs, read again when older than `max_age` (default: the page's) or when a source changed."""
         sources = self._sources()
-        stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in sources)
+        stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in self._watched(sources))
         age = self.max_age if max_age is None else min(max_age, self.max_age)
         if self._inputs is None or stamp != self._stamp or time.monotonic() - self._loaded > age:
             course = load_course(sources[0])
