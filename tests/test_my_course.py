@@ -6,8 +6,6 @@ Hand computation on tests/progress_fixture.py at AS_OF (2026-10-01 12:00 KST), l
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +16,7 @@ from medai.course import load_course
 from medai.progress.my_course import NotAStudent, my_course, student_state
 from medai.progress.sources import load_inputs
 from tests import progress_fixture as pf
-from tests.test_report_staff_page import SCOPE, HeaderHubOAuth
+from tests.test_report_staff_page import SCOPE, serving
 
 KST_NOON_SEP14 = datetime(2026, 9, 14, 3, 0, tzinfo=timezone.utc)
 
@@ -171,41 +169,11 @@ USERS = {
 }
 
 
-class TokenHubOAuth(HeaderHubOAuth):
-    def get_user(self, handler, **kwargs):
-        return USERS.get(handler.request.headers.get("X-Test-User", ""))
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import asyncio
-
-    from tornado import ioloop
-
-    from medai.progress.staff_page.app import make_app
-
     fx = pf.build(tmp_path_factory.mktemp("api"))
-    auth = TokenHubOAuth(api_token="t" * 32, api_url="http://127.0.0.1:9/hub/api", base_url="/services/progress/",
-                         oauth_client_id="service-progress", access_scopes={SCOPE})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    started, loops = threading.Event(), []
-
-    def run():
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth, as_of=pf.AS_OF,
-                 max_age=3600).listen(port, address="127.0.0.1")
-        loops.append(ioloop.IOLoop.current())
-        started.set()
-        loops[0].start()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(10)
-    yield fx, f"http://127.0.0.1:{port}/services/progress/api/students/"
-    loops[0].add_callback(loops[0].stop)
-    thread.join(10)
+    with serving(fx, USERS, max_age=3600) as base:
+        yield fx, f"{base}api/students/"
 
 
 def api(base, student, user=None, **params):

@@ -3,6 +3,7 @@ hub (the real hub's OAuth is exercised by tests/test_progress_live.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import io
 import re
@@ -33,17 +34,20 @@ USERS = {
 
 
 class HeaderHubOAuth(HubOAuth):
-    """HubOAuth whose user comes from a request header instead of the hub's API."""
+    """HubOAuth whose user comes from a request header (looked up in `users`) instead of the hub's API."""
+
+    users: dict = USERS
 
     def get_user(self, handler, **kwargs):
-        return USERS.get(handler.request.headers.get("X-Test-User", ""))
+        return self.users.get(handler.request.headers.get("X-Test-User", ""))
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    fx = pf.build(tmp_path_factory.mktemp("page"))
+@contextlib.contextmanager
+def serving(fx, users: dict = USERS, **app_kw):
+    """The progress service's app for fixture `fx` on a loopback port, in a thread; yields its prefix URL."""
     auth = HeaderHubOAuth(api_token="t" * 32, api_url="http://127.0.0.1:9/hub/api", base_url="/services/progress/",
                           oauth_client_id="service-progress", access_scopes={SCOPE})
+    auth.users = users
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -51,8 +55,8 @@ def page(tmp_path_factory):
 
     def run():
         asyncio.set_event_loop(asyncio.new_event_loop())
-        make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth,
-                 as_of=pf.AS_OF).listen(port, address="127.0.0.1")
+        make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth, as_of=pf.AS_OF,
+                 **app_kw).listen(port, address="127.0.0.1")
         loops.append(ioloop.IOLoop.current())
         started.set()
         loops[0].start()
@@ -60,9 +64,17 @@ def page(tmp_path_factory):
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     started.wait(10)
-    yield f"http://127.0.0.1:{port}/services/progress/"
-    loops[0].add_callback(loops[0].stop)
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}/services/progress/"
+    finally:
+        loops[0].add_callback(loops[0].stop)
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    with serving(pf.build(tmp_path_factory.mktemp("page"))) as base:
+        yield base
 
 
 def get(base: str, path: str = "", user: str | None = None, **params) -> requests.Response:
