@@ -183,6 +183,25 @@ def kill_account(uid: int, *, attempts: int = 50) -> None:
     os.waitpid(pid, 0)
 
 
+
+def account_pids(uid: int) -> list[int]:
+    """The processes whose real uid is `uid`, zombies included (they count against RLIMIT_NPROC until reaped)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(os.path.join(entry.path, "status")) as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            found.append(int(entry.name))
+                        break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 # -- probing -------------------------------------------------------------------------------------------
 
 

@@ -359,11 +359,31 @@ class Zygote:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def _settle(self, slot: str, *, wait: float = 10.0) -> None:
+        """Before a slot's next job: kill what its earlier job left and reap the zombies. A killed fork bomb's
+        processes stay zombies, re-parented here, until collected, and each still counts against the account's
+        RLIMIT_NPROC: the next submission's kernel would not fork (EAGAIN)."""
+        import time
+
+        from medai.grader import sandbox
+
+        if not self.spec.enabled:
+            return
+        uid = sandbox.ids(slot)[0]
+        deadline = time.monotonic() + wait
+        while True:
+            sandbox.kill_account(uid)
+            self._reap_children()
+            if not sandbox.account_pids(uid) or time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
+
     def _fork_job(self, conn: socket.socket, msg: dict) -> None:
         slot = msg.get("slot")
         if slot not in self.slots:
             send(conn, {"ok": False, "error": f"unknown slot {slot!r}"})
             return
+        self._settle(slot)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - job process
             try:

@@ -199,6 +199,19 @@ def test_the_wall_clock_limit_kills_the_whole_submission(deployment, graded):
     assert result.status == Status.TIMED_OUT and "2 s wall-clock limit" in result.reason, result.reason
 
 
+
+def test_the_next_submission_in_a_fork_bombed_slot_still_runs(deployment, graded):
+    """One sandbox account grades a fork bomb, then the honest notebook: the bomb's killed processes must be
+    reaped before the next kernel forks, or they still count against the account's process cap (EAGAIN)."""
+    root, course, accounts, _, _ = deployment
+    target = load_target(course_dir=course, assignment="hostile", course=None, layout=Layout(root=root))
+    options = GradeOptions(workers=1, progress=False, sandbox_prefix=accounts.prefix, feedback=False, force=True,
+                           students=("fork_bomb", "honest"), limits=Limits(wall_seconds=6, processes=64))
+    results = {r.student: r for r in grade(target=target, options=options).results}
+    assert set(results) == {"fork_bomb", "honest"}
+    assert results["honest"].status == Status.GRADED and results["honest"].score == 1, results["honest"].reason
+
+
 def test_nothing_on_the_host_changed_and_nothing_survived(deployment, graded):
     root, course, accounts, listener, _ = deployment
     _, _, before = graded
