@@ -118,3 +118,76 @@ def summarise(uses: Iterable[SelfCheckUse], assignment: str, *, students: Iterab
 def selfcheck_use(*, layout: Layout, assignment: str, students: Iterable[str] | None = None) -> SelfCheckSummary:
     """The live summary of one assignment, read from the deployment's self-check log."""
     return summarise(read(Path(layout.selfcheck_dir), assignment=assignment), assignment, students=students)
+
+
+# --- output: CSV and JSON for programs (stable English columns), a table for people (the reports' words) ---
+CSV_COLUMNS = ("assignment", "question", "title", "tried", "passed", "passing_now", "checks", "hints",
+               "top_failing_check", "top_failing_status", "top_failing_students", "top_failing_times",
+               "top_failing_message")
+
+
+def summary_rows(summary: SelfCheckSummary) -> list[dict]:
+    """One row per question, CSV_COLUMNS."""
+    rows = []
+    for q in summary.questions:
+        top = q.top_failure
+        rows.append({"assignment": summary.assignment, "question": q.question, "title": q.title, "tried": q.tried,
+                     "passed": q.passed, "passing_now": q.passing_now, "checks": q.checks, "hints": q.hints,
+                     "top_failing_check": top.check if top else "", "top_failing_status": top.status if top else "",
+                     "top_failing_students": top.students if top else 0, "top_failing_times": top.times if top else 0,
+                     "top_failing_message": top.message if top else ""})
+    return rows
+
+
+def summary_csv(summary: SelfCheckSummary) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(summary_rows(summary))
+    return out.getvalue()
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cut(text: str, width: int) -> str:
+    while _width(text) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def summary_table(summary: SelfCheckSummary, *, lang: str = "ko", timezone: str = "UTC", recording: bool = True) -> str:
+    """The summary as a person reads it in a terminal: Korean or English, times in the course's zone."""
+    from medai.progress.reports.words import words
+
+    w = words(lang)
+    _ = w.gettext
+    lines = []
+    if not recording:
+        lines.append(_("Recording is off (course.yaml: selfchecks.record: false): nothing new is recorded."))
+    if not summary.questions:
+        lines.append(_("No self-check use recorded for {assignment} yet.").format(assignment=summary.assignment))
+        return "\n".join(lines) + "\n"
+    lines.append(w.ngettext("{assignment}: {n} student used the self-checks, {records} times ({first} to {last})",
+                            "{assignment}: {n} students used the self-checks, {records} times ({first} to {last})",
+                            summary.students).format(
+        assignment=summary.assignment, n=summary.students, records=summary.records,
+        first=w.date(summary.first, timezone), last=w.date(summary.last, timezone)))
+    head = [_("question"), _("tried"), _("passed"), _("passing now"), _("hints"), _("most common failing check")]
+    body = []
+    for q in summary.questions:
+        top = q.top_failure
+        failing = w.ngettext("{check}: {n} student, {times} times: {message}",
+                             "{check}: {n} students, {times} times: {message}", top.students if top else 0).format(
+            check=top.check, n=top.students, times=top.times, message=top.message.replace("\n", " ")) if top else ""
+        body.append([q.question, str(q.tried), str(q.passed), str(q.passing_now), str(q.hints), _cut(failing, 100)])
+    widths = [max(_width(row[i]) for row in [head, *body]) for i in range(len(head))]
+    for row in [head, *body]:
+        lines.append("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip())
+    return "\n".join(lines) + "\n"
