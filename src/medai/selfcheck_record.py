@@ -16,6 +16,7 @@ Standard library only: it runs in every student's kernel.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -26,6 +27,7 @@ from typing import Any
 SERVICE = "progress"  # medai.hub.apply.PROGRESS_SERVICE (this module runs in kernels: no hub imports)
 ROUTE = "api/selfchecks"
 TIMEOUT = 5.0  # seconds per request, in the background thread
+AT_EXIT = 2.0  # seconds a kernel that is shutting down waits for its last records to go
 QUEUE_SIZE = 200  # records waiting to be sent; more are dropped (a loop of check() calls, a dead service)
 
 _queue: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE_SIZE)
@@ -85,6 +87,8 @@ def record(**fields: Any) -> None:
             return
         with _lock:
             if _worker is None or not _worker.is_alive():
+                if _worker is None:
+                    atexit.register(flush, AT_EXIT)  # a kernel shutting down sends its last records first
                 _worker = threading.Thread(target=_send_all, name="medai-selfcheck-record", daemon=True)
                 _worker.start()
         _queue.put_nowait(fields)
