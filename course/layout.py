@@ -1,7 +1,8 @@
 """Where a medai deployment keeps its state: one data root, with a fixed layout under it.
 
     <root>/hub/        JupyterHub's database, cookie secret, tokens, first-use passwords
-    <root>/course/     the nbgrader course directory (source/, release/, submitted/, ..., gradebook.db)
+    <root>/course/     the nbgrader course directory (source/, release/, submitted/, ..., gradebook.db);
+                       its selfchecks/ holds the self-check log, one file per student (the grader's only)
     <root>/exchange/   nbgrader's exchange (outbound, inbound, feedback)
     <root>/home/       users' home directories (one Unix account each in system mode)
     <root>/etc/        Jupyter configuration per role (student, instructor, grader)
@@ -33,6 +34,11 @@ class Layout:
     @property
     def course_dir(self) -> Path:
         return self.course_dir_override or self.root / "course"
+
+    @property
+    def selfcheck_dir(self) -> Path:
+        """The self-check log (medai.progress.insight.selfcheck_log), beside the gradebook."""
+        return self.course_dir / "selfchecks"
 
     @property
     def exchange_dir(self) -> Path:

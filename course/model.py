@@ -206,6 +206,16 @@ class GradingPolicy(_Model):
     memory: str = Field(default="4G", pattern=r"^\d+(\.\d+)?[KMGT]?$", description="Address-space limit per process, e.g. 4G.")
 
 
+class SelfCheckPolicy(_Model):
+    """What the notebooks' self-checks (`q1.check()`, `q1.hint()`) leave for the instructor."""
+
+    record: bool = Field(
+        default=True,
+        description="Record each use of a self-check or hint (student, question, pass or not, which check failed, "
+        "when) for the instructor's live view; off: nothing is recorded. Students are told in the notebooks.",
+    )
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -220,6 +230,8 @@ class Course(_Model):
     )
     late_policy: LatePolicy = Field(description="Late penalty rules and extensions.")
     grading: GradingPolicy = Field(default_factory=GradingPolicy, description="Autograding policy (defaults apply).")
+    selfchecks: SelfCheckPolicy = Field(default_factory=SelfCheckPolicy,
+                                        description="Recording of self-check use (defaults apply).")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

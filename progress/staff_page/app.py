@@ -41,6 +41,7 @@ from medai.progress.model import STATES, ProgressReport
 from medai.progress.reports.tables import by_state, track_summaries
 from medai.progress.reports.words import Words, words
 from medai.progress.sources import ProgressInputs, load_inputs
+from medai.progress.staff_page.selfcheck_api import SelfCheckHandler
 from medai.progress.staff_page.student_api import MyCourseHandler
 
 log = logging.getLogger("medai.staff_page")
@@ -309,6 +310,7 @@ def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None
         (url_path_join(prefix, r"plot/([a-z]+)\.png"), PlotHandler, args),
         (url_path_join(prefix, r"download/([a-z-]+)"), DownloadHandler, args),
         (url_path_join(prefix, r"api/students/([^/]+)/my-course"), MyCourseHandler, {**args, "reads_all": allowed}),
+        (url_path_join(prefix, "api/selfchecks"), SelfCheckHandler, args),  # students' kernels record self-checks
     ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=False, template_path=str(TEMPLATES),
         autoescape="xhtml_escape")
 

@@ -12,6 +12,9 @@ A check function receives the student's namespace and either returns normally (a
 raises :class:`NotYet` with a message for the student. Nothing here raises into the notebook: a crash in the
 student's own code is reported as such, so self-checks never stop a notebook (or its grading) from running.
 
+Each `check()` and `hint()` in a student's server is recorded for the instructor (which question, pass or not,
+which check failed: medai.selfcheck_record); recording never delays or changes what the student is told.
+
 Every message is Korean or English, as the student's language says (medai.i18n.current_language(), looked up
 when the message is produced). The core messages here are in the "selfcheck" catalogue of medai
 (src/medai/locale/ko/LC_MESSAGES/selfcheck.po); each assignment's own messages sit beside its checks module,
@@ -26,12 +29,14 @@ from __future__ import annotations
 import gettext
 import inspect
 import math
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from medai import selfcheck_record
 from medai.i18n import LOCALE_DIR, current_language, translator
 
 PASS, NOT_YET, ERROR = "pass", "not yet", "error"
@@ -106,6 +111,9 @@ class Outcome:
     question: str
     status: str  # pass | not yet | error
     message: str
+    # which check did not pass: "<function>:<line>" in checks.py where it failed (not yet), or the type of the
+    # exception the student's code raised (error); None when it passed
+    failed: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         mark = {PASS: "✓", NOT_YET: "✗", ERROR: "!"}[self.status]
@@ -168,24 +176,55 @@ class Question:
         try:
             self.checks(Namespace(values))
         except NotYet as err:
-            outcome = Outcome(str(self.name), NOT_YET, str(err))
+            outcome = Outcome(str(self.name), NOT_YET, str(err), failed=self._where(err))
         except Exception as err:  # the student's own code crashed inside a check
             where = traceback.extract_tb(err.__traceback__)[-1]
             outcome = Outcome(str(self.name), ERROR, _("your code raised {error}: {detail} (line {line} of {where}).")
-                              .format(error=type(err).__name__, detail=err, line=where.lineno, where=where.name))
+                              .format(error=type(err).__name__, detail=err, line=where.lineno, where=where.name),
+                              failed=type(err).__name__)
         else:
             outcome = Outcome(str(self.name), PASS, _("the public checks pass. Hidden tests run when it is graded."))
         self.history.append(outcome)
         return outcome
 
+    def _where(self, err: NotYet) -> str | None:
+        """The check that failed: the last line of checks.py (the checks' own file) the failure passed through."""
+        code = getattr(self.checks, "__code__", None)
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if code and f.filename == code.co_filename]
+        return f"{frames[-1].name}:{frames[-1].lineno}" if frames else None
+
+    def key(self) -> tuple[str, str]:
+        """(assignment, question) as the self-check log knows them: the folder checks.py sits in (the nbgrader
+        assignment id, in the source and in a student's fetched copy alike) and the name checks.py binds this
+        question to ("q1"; else its check function's name)."""
+        code = getattr(self.checks, "__code__", None)
+        assignment = Path(code.co_filename).resolve().parent.name if code else ""
+        module = sys.modules.get(getattr(self.checks, "__module__", "") or "")
+        names = [k for k, v in vars(module).items() if v is self and not k.startswith("_")] if module else []
+        return assignment, names[0] if names else getattr(self.checks, "__name__", "").lstrip("_")
+
+    def _record(self, action: str, outcome: Outcome | None = None) -> None:
+        """Tell the instructor (medai.selfcheck_record); never raises, never waits."""
+        try:
+            assignment, question = self.key()
+            title = self.name.msgid if isinstance(self.name, Text) else str(self.name)
+            selfcheck_record.record(assignment=assignment, question=question, title=title, action=action,
+                                    **({"status": outcome.status, "failed": outcome.failed or "",
+                                        "message": outcome.message} if outcome else {}))
+        except Exception:  # noqa: BLE001  recording is never the student's problem
+            pass
+
     def check(self) -> None:
         """Check your answer now (uses the variables of the notebook that calls it) and print the verdict."""
         caller = inspect.currentframe().f_back
         try:
-            print(self.run(dict(caller.f_globals)))
+            outcome = self.run(dict(caller.f_globals))
         finally:
             del caller
+        print(outcome)
+        self._record("check", outcome)
 
     def hint(self) -> None:
         hint = str(self.hint_text) or _("no hint for this one — reread the question.")
         print(_("Hint for {name}: {hint}").format(name=self.name, hint=hint))
+        self._record("hint")

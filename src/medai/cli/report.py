@@ -1,4 +1,5 @@
-"""medai report progress | lms | serve: progress across the tracks, exports, and the staff page."""
+"""medai report progress | lms | serve | selfchecks: progress across the tracks, exports, the staff page, and
+self-check use per question."""
 from __future__ import annotations
 
 import datetime as dt
@@ -67,6 +68,26 @@ def _serve(args) -> int:
     return 0
 
 
+def _selfchecks(args) -> int:
+    import json
+
+    from medai.progress.insight.selfcheck_use import selfcheck_use, summary_csv, summary_table
+
+    course = load(args)
+    summary = selfcheck_use(layout=layout(args), assignment=args.assignment)
+    if not summary.records and args.assignment not in {a.id for a in course.assignments}:
+        raise UserError(f"{args.assignment!r}: no such assignment in course.yaml and nothing recorded for it; one "
+                        f"of {', '.join(a.id for a in course.assignments)}")
+    if args.format == "json":
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        print(summary_csv(summary), end="")
+    else:
+        print(summary_table(summary, lang=args.lang, timezone=course.course.timezone,
+                            recording=course.selfchecks.record), end="")
+    return 0
+
+
 def _filters(p) -> None:
     p.add_argument("--track", help="only students of this track (medicine, engineering)")
     p.add_argument("--cohort", help="only students of this cohort (e.g. 2026)")
@@ -113,3 +134,15 @@ def register(sub, common) -> None:
     p.add_argument("--port", type=int, default=0,
                    help="port (default: the one in $JUPYTERHUB_SERVICE_URL, which the hub sets)")
     p.add_argument("--roster", metavar="CSV", help="the roster (default: <data root>/roster.csv)")
+    p = add_command(
+        inner, common, "selfchecks", func=_selfchecks,
+        help="self-check use per question (live): students who tried, passed, asked for hints; the failing check",
+        example="medai report selfchecks c02-diagnostic-metrics\n"
+                "  medai report selfchecks c02-diagnostic-metrics --format json --course-dir /srv/medai/course",
+        description="How students use an assignment's self-checks (q1.check(), q1.hint()) before the deadline, "
+                    "from the self-check log the progress service keeps in <course dir>/selfchecks/ (read it as "
+                    "the grader account or root).")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment's id in course.yaml")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table for people (default), CSV or JSON for programs (stable English names)")
+    p.add_argument("--lang", choices=("ko", "en"), default="ko", help="language of the table (default: ko)")
