@@ -1,9 +1,11 @@
-"""medai report progress | lms | serve: progress across the tracks, exports, and the staff page."""
+"""medai report progress | lms | serve | items | failures | similarity: progress across the tracks, exports, the
+staff page, and the instructor's insight into one assignment."""
 from __future__ import annotations
 
 import datetime as dt
 
 from medai.cli._common import add_command, layout, load
+from medai.cli._insight import register_insight
 from medai.errors import UserError
 
 
@@ -113,3 +115,4 @@ def register(sub, common) -> None:
     p.add_argument("--port", type=int, default=0,
                    help="port (default: the one in $JUPYTERHUB_SERVICE_URL, which the hub sets)")
     p.add_argument("--roster", metavar="CSV", help="the roster (default: <data root>/roster.csv)")
+    register_insight(inner, common)  # items | failures | similarity (medai.cli._insight)
