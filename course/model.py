@@ -206,6 +206,16 @@ class GradingPolicy(_Model):
     memory: str = Field(default="4G", pattern=r"^\d+(\.\d+)?[KMGT]?$", description="Address-space limit per process, e.g. 4G.")
 
 
+class InsightPolicy(_Model):
+    """Who sees the instructor's insight page (item analysis, failure groups, similarity) besides instructors."""
+
+    staff_item_statistics: bool = Field(
+        default=False,
+        description="Let program staff see the aggregate item statistics (difficulty, discrimination, alpha) of "
+        "each assignment. Failure groups and similarity are for instructors only, whatever this says.",
+    )
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -220,6 +230,7 @@ class Course(_Model):
     )
     late_policy: LatePolicy = Field(description="Late penalty rules and extensions.")
     grading: GradingPolicy = Field(default_factory=GradingPolicy, description="Autograding policy (defaults apply).")
+    insight: InsightPolicy = Field(default_factory=InsightPolicy, description="Who sees the instructor's insight page.")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

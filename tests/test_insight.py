@@ -156,3 +156,107 @@ def test_cli_refuses_an_unknown_assignment_and_writes_nothing(graded, tmp_path):
     assert not target.exists()
     out = medai("report", "similarity", fx.ASSIGNMENT, "--course-dir", str(tmp_path / "nowhere"))
     assert out.returncode == 2 and "no gradebook" in out.stderr
+
+
+# the instructor's page (the progress service's app in-process, users from a header: tests/test_report_staff_page.py)
+ROSTER = "id,name,email,role,track,cohort\n" + "".join(
+    f"{s},학생{s},{s}@medai.example.ac.kr,student,{'medicine' if n % 2 else 'engineering'},2026\n"
+    for n, s in enumerate(fx.STUDENTS)) + ("prof1,윤지원,prof1@medai.example.ac.kr,instructor,,\n"
+                                           "staff1,한수민,staff1@medai.example.ac.kr,staff,,\n")
+ENDPOINTS = ["insight/", f"insight/{fx.ASSIGNMENT}", f"insight/{fx.ASSIGNMENT}/items.png",
+             f"insight/{fx.ASSIGNMENT}/totals.png", f"insight/{fx.ASSIGNMENT}/download.xlsx"]
+
+
+def page_fixture(graded, base, *, staff_items: bool):
+    import yaml
+
+    from medai.course.layout import Layout
+    from tests import progress_fixture as pf
+
+    course_file = pf.write_course(base / "yaml")
+    data = yaml.safe_load(course_file.read_text(encoding="utf-8"))
+    data["insight"] = {"staff_item_statistics": staff_items}
+    course_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    layout = Layout(root=base / "root", course_dir_override=graded.root)
+    layout.roster_file.parent.mkdir(parents=True, exist_ok=True)
+    layout.roster_file.write_text(ROSTER, encoding="utf-8")
+    return pf.Fixture(course_file=course_file, layout=layout, roster=layout.roster_file)
+
+
+def users():
+    from tests.test_report_staff_page import USERS
+
+    return {**USERS, "s01": {"name": "s01", "kind": "user", "groups": ["students", "medicine"], "scopes": []}}
+
+
+@pytest.fixture(scope="module")
+def page(graded, tmp_path_factory):
+    from tests.test_report_staff_page import serving
+
+    with serving(page_fixture(graded, tmp_path_factory.mktemp("page"), staff_items=False), users=users()) as base:
+        yield base
+
+
+def get(base, path, user, **params):
+    import requests
+
+    return requests.get(base + path, params=params, headers={"X-Test-User": user}, allow_redirects=False, timeout=120)
+
+
+def test_the_instructor_sees_items_failures_and_similar_answers(page):
+    import html
+
+    from medai.progress.reports.words import words
+
+    _ = words("ko").gettext
+    r = get(page, f"insight/{fx.ASSIGNMENT}", "prof1")
+    assert r.status_code == 200, r.text
+    text = html.unescape(r.text)
+    for expected in (_("everyone fails: is the test right?"), _("negative discrimination: strong students fail "
+                     "this more than weak ones"), "AssertionError: double(2) must be 5", "학생 12명",
+                     "NameError: name 'total' is not defined", _("Similar answers (to look at)"),
+                     "quiz/test_confusion · s03 – s09", _("Self-checks during the assignment window"),
+                     "/services/formgrader-medai101/formgrader/manage_students/s11/quiz1"):
+        assert expected in text, expected
+    assert "<mark>" in r.text and "&lt;mark&gt;" not in r.text
+    assert text.index("s03 – s09") < text.index("quiz/test_prev")  # the copy above the short answers
+    en = get(page, f"insight/{fx.ASSIGNMENT}", "prof1", lang="en")
+    assert "everyone fails: is the test right?" in html.unescape(en.text) and '<html lang="en">' in en.text
+    index = get(page, "insight/", "prof1")
+    assert index.status_code == 200 and f'href="/services/progress/insight/{fx.ASSIGNMENT}"' in index.text
+    for plot in ("items", "totals"):
+        png = get(page, f"insight/{fx.ASSIGNMENT}/{plot}.png", "prof1")
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    xlsx = get(page, f"insight/{fx.ASSIGNMENT}/download.xlsx", "prof1", lang="en")
+    book = load_workbook(__import__("io").BytesIO(xlsx.content))
+    assert book.sheetnames[:3] == ["Items", "Why students fail", "Similar answers (to look at)"]
+    rows = list(book["Similar answers (to look at)"].iter_rows(values_only=True))
+    assert rows[1][3:5] == ("s03", "s09")
+    assert get(page, "insight/no-such", "prof1").status_code == 404
+
+
+@pytest.mark.parametrize("user", ["s01", "med1", "eng1", "staff1"])
+def test_students_and_staff_get_403_on_every_instructor_endpoint(page, user):
+    for path in ENDPOINTS:
+        r = get(page, path, user)
+        assert r.status_code == 403, (user, path, r.status_code)
+
+
+def test_staff_see_item_statistics_only_when_course_yaml_allows(graded, tmp_path):
+    import html
+
+    from tests.test_report_staff_page import serving
+
+    with serving(page_fixture(graded, tmp_path, staff_items=True), users=users()) as base:
+        r = get(base, f"insight/{fx.ASSIGNMENT}", "staff1", lang="en")
+        assert r.status_code == 200
+        text = html.unescape(r.text)
+        assert "everyone fails: is the test right?" in text and "quiz/test_percent" in text
+        for secret in ("Why students fail", "Similar answers", "double(2) must be 5", "s03 – s09", "<mark>"):
+            assert secret not in text, secret
+        book = load_workbook(__import__("io").BytesIO(get(base, f"insight/{fx.ASSIGNMENT}/download.xlsx",
+                                                          "staff1", lang="en").content))
+        assert book.sheetnames == ["Items"]
+        assert get(base, f"insight/{fx.ASSIGNMENT}/items.png", "staff1").status_code == 200
+        for path in ENDPOINTS:  # a student still gets 403 everywhere
+            assert get(base, path, "s01").status_code == 403, path
