@@ -166,6 +166,11 @@ EXPLAIN = {
 }
 
 
+OWN_WORDS = ["It is a diagnosis.", "The patient has the disease, I think.", "Treat at once.",
+             "Probably sick; the test is rarely wrong.", "Positive means ill.", "We tell the patient the result.",
+             "Nothing more is needed."]
+
+
 def answers(student: str) -> dict[str, str]:
     """grade_id -> what `student` writes in each answer cell (missing: the starter code stays)."""
     rank = STUDENTS.index(student) + 1
@@ -186,7 +191,7 @@ def answers(student: str) -> dict[str, str]:
         out["confusion"] = CONFUSION[student]
     out["prev"] = ("prevalence = 30 / 200\nprint(round(prevalence, 3))" if rank % 2
                    else "cases, population = 30, 200\nprevalence = cases / population")
-    out["explain"] = EXPLAIN.get(student, f"Student {rank} thinks it is a diagnosis.")
+    out["explain"] = EXPLAIN.get(student, OWN_WORDS[rank % len(OWN_WORDS)])
     return out
 
 

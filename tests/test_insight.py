@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-import sys
 
 import pytest
 from openpyxl import load_workbook
@@ -98,7 +97,7 @@ def test_failure_groups_name_the_exceptions_across_students(graded):
 @pytest.fixture(scope="module")
 def similarity(graded):
     return load_similarity(course_dir=graded.root, db_url=graded.db_url, assignment=fx.ASSIGNMENT, top=None,
-                           min_score=0.0)
+                           min_score=0.0, include_short=True)
 
 
 def test_the_copied_pair_ranks_first_and_independent_or_short_answers_do_not(similarity):
@@ -119,13 +118,21 @@ def test_the_copied_pair_ranks_first_and_independent_or_short_answers_do_not(sim
 def test_written_answers_are_compared_as_text(similarity):
     text = [p for p in similarity.pairs if p.kind == "text"]
     assert text and (text[0].left.student, text[0].right.student) == ("s04", "s10")
-    assert text[0].score > 0.6 and all(p.score < text[0].score for p in text[1:])
-    starter = [q for q in similarity.questions if q["question"].endswith("test_spec")]
-    assert starter and starter[0]["answers"] == 6 and starter[0]["blank"] == 6  # the starter code is no answer
+    assert text[0].score > 0.6 and not text[0].short
+    assert all(p.score < text[0].score for p in text[1:] if not p.short)
+    # s05 and s12 wrote the same short sentence: listed, marked short, after the long copy
+    assert [(p.left.student, p.right.student) for p in text if p.short] == [("s05", "s12")]
+    questions = {q["question"]: q for q in similarity.questions}
+    spec = questions[f"{fx.NOTEBOOK}/test_spec"]  # the starter code is no answer; six identical one-liners
+    assert (spec["answers"], spec["blank"], spec["compared"]) == (6, 6, 0)  # are what everyone writes
+    mean = questions[f"{fx.NOTEBOOK}/test_mean"]
+    assert (mean["answers"], mean["compared"], mean["short"]) == (12, 2, 2)  # only the two wrong means stand out
 
 
 def medai(*args):
-    return subprocess.run([sys.executable, "-m", "medai.cli", *args], capture_output=True, text=True, timeout=300)
+    from tests.deployment import MEDAI
+
+    return subprocess.run([MEDAI, *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_json_csv_and_excel_carry_the_same_numbers(graded, items, tmp_path):
@@ -173,7 +180,8 @@ def page_fixture(graded, base, *, staff_items: bool):
     from medai.course.layout import Layout
     from tests import progress_fixture as pf
 
-    course_file = pf.write_course(base / "yaml")
+    course_file = pf.write_course(base / "yaml", assignments=[
+        (fx.ASSIGNMENT, "biostat-diagnostic", ["common"], ["STAT-1"], 10, "2026-09-07T09:00", "2026-09-14T23:59")], extensions=False)
     data = yaml.safe_load(course_file.read_text(encoding="utf-8"))
     data["insight"] = {"staff_item_statistics": staff_items}
     course_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -219,7 +227,9 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
                      "/services/formgrader-medai101/formgrader/manage_students/s11/quiz1"):
         assert expected in text, expected
     assert "<mark>" in r.text and "&lt;mark&gt;" not in r.text
-    assert text.index("s03 – s09") < text.index("quiz/test_prev")  # the copy above the short answers
+    listed = text[text.index('id="similarity"'):]
+    assert "quiz/test_confusion · s03 – s09" in listed and "quiz/test_prev ·" not in listed  # short pairs: counted
+    assert "quiz/test_prev: " + _("{n} pairs of short answers agree (expected; not listed)").format(n=30) in listed
     en = get(page, f"insight/{fx.ASSIGNMENT}", "prof1", lang="en")
     assert "everyone fails: is the test right?" in html.unescape(en.text) and '<html lang="en">' in en.text
     index = get(page, "insight/", "prof1")

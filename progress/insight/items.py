@@ -166,6 +166,21 @@ def notebook_order(locate, assignment: str, notebooks: list[str]) -> list[tuple[
     return out
 
 
+def load_all_items(*, course_dir, db_url: str) -> dict[str, ItemAnalysis]:
+    """The item analysis of every assignment in the gradebook, read in one query."""
+    from medai.nbgrader_adapter.cells import assignment_names, cell_grades, notebook_locator, notebook_names
+    from medai.progress.insight.gradebook import open_gradebook
+
+    with open_gradebook(db_url) as gb:
+        names = assignment_names(gb)
+        notebooks = {a: notebook_names(gb, a) for a in names}
+        grades: dict[str, list] = {a: [] for a in names}
+        for g in cell_grades(gb):
+            grades[g.assignment].append(g)
+    locate = notebook_locator(course_dir)
+    return {a: analyse(a, grades[a], order=notebook_order(locate, a, notebooks[a])) for a in names}
+
+
 def load_items(*, course_dir, db_url: str, assignment: str) -> ItemAnalysis:
     """The item analysis of `assignment` from the gradebook at `db_url` (read only) and the released notebooks
     of the nbgrader course directory `course_dir`."""

@@ -9,8 +9,10 @@ class shares (what everyone writes says nothing of two students). Each pair's sc
 shares of their fingerprinted text found in the other; the matching parts come back as spans of each raw answer
 for a side-by-side view.
 
-An answer with few fingerprints left (SHORT_FINGERPRINTS) is "short": agreement is expected there, its pairs are
-marked so and ranked after every other pair, so trivial questions do not flood the list.
+An answer that is short once normalised (SHORT_CHARS: a one-line function, a sentence) or has few fingerprints
+left (SHORT_FINGERPRINTS) is "short": agreement is expected there, its pairs are
+marked so and ranked after every other pair, or (by default) only counted per question, so trivial questions do not
+flood the list.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 CODE_K, CODE_WINDOW = 12, 4  # k-gram length over the filtered code, winnowing window
 TEXT_K, TEXT_WINDOW = 20, 5
 SHORT_FINGERPRINTS = 6
+SHORT_CHARS = {"code": 60, "text": 100}  # filtered code (identifiers one letter, no spaces) / normalised text
 COMMON_SHARE = 0.5  # fingerprints in more than this share of the answers (and at least COMMON_MIN) are dropped
 COMMON_MIN = 4
 MIN_SCORE = 0.3  # pairs below this are not listed
@@ -137,7 +140,7 @@ def compare_question(question: Question, answers: dict[str, str], *, min_score: 
     from copydetect.detector import compare_files
 
     starter = _fingerprint(question.starter, question.kind).hashes if question.starter.strip() else set()
-    fps = {}
+    fps, blank = {}, 0
     for student, text in sorted(answers.items()):
         raw = text if question.kind == "code" else normalise_text(text)
         try:
@@ -147,13 +150,16 @@ def compare_question(question: Question, answers: dict[str, str], *, min_score: 
         _drop(fp, starter)
         if fp.hashes:
             fps[student] = fp
+        else:
+            blank += 1
     counts = Counter(h for fp in fps.values() for h in fp.hashes)
     limit = max(COMMON_MIN, COMMON_SHARE * len(fps))
     common = {h for h, c in counts.items() if c > limit}
     for fp in fps.values():
         _drop(fp, common)
     students = sorted(s for s, fp in fps.items() if fp.hashes)
-    short = {s for s in students if len(fps[s].hashes) < SHORT_FINGERPRINTS}
+    short = {s for s in students if len(fps[s].hashes) < SHORT_FINGERPRINTS
+             or len(fps[s].filtered_code.strip()) < SHORT_CHARS[question.kind]}
     pairs = []
     for i, a in enumerate(students):
         ha = fps[a].hashes
@@ -170,8 +176,11 @@ def compare_question(question: Question, answers: dict[str, str], *, min_score: 
                               short=a in short or b in short,
                               left=Side(a, fps[a].raw_code, _spans(la), round(float(sa), 4)),
                               right=Side(b, fps[b].raw_code, _spans(lb), round(float(sb), 4))))
-    summary = {"question": question.key, "kind": question.kind, "answers": len(students), "short": len(short),
-               "blank": len(answers) - len(students), "listed": len(pairs)}
+    # answers: students who wrote more than the starter code; compared: of them, those with something of their
+    # own once what most of the class writes is set aside
+    summary = {"question": question.key, "kind": question.kind, "answers": len(fps), "blank": blank,
+               "compared": len(students), "short": len(short), "pairs": len(pairs),
+               "short_pairs": sum(p.short for p in pairs)}
     return summary, pairs
 
 
@@ -195,9 +204,10 @@ def answers_of(notebook, question: Question) -> str:
 
 
 def load_similarity(*, course_dir, db_url: str, assignment: str, top: int | None = DEFAULT_TOP,
-                    min_score: float = MIN_SCORE) -> SimilarityReport:
+                    min_score: float = MIN_SCORE, include_short: bool = False) -> SimilarityReport:
     """The ranked pairs of `assignment`: every graded student's submitted notebooks in `course_dir`, question by
-    question, against the released notebooks."""
+    question, against the released notebooks. Pairs of short answers are only counted (each question's
+    "short_pairs"), unless `include_short`: then they are listed after all the others."""
     import nbformat
 
     from medai.nbgrader_adapter.cells import gradebook_students, notebook_locator, notebook_names
@@ -227,5 +237,5 @@ def load_similarity(*, course_dir, db_url: str, assignment: str, top: int | None
                                               min_score=min_score)
             report.questions.append(summary)
             pairs.extend(found)
-    report.pairs = ranked(pairs, top)
+    report.pairs = ranked([p for p in pairs if include_short or not p.short], top)
     return report

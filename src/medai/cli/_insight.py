@@ -25,7 +25,8 @@ def _run(args, kind: str) -> int:
     else:
         from medai.progress.insight.similarity import load_similarity
 
-        view = load_similarity(**where, top=args.top or None, min_score=args.min_score)
+        view = load_similarity(**where, top=args.top or None, min_score=args.min_score,
+                               include_short=args.include_short)
     path = args.output or (f"{args.assignment}-{kind}.{args.format}" if args.format in ("xlsx", "csv") else None)
     written = write(view, kind=kind, fmt=args.format, path=path, lang=args.lang)
     if written is None:
@@ -67,3 +68,6 @@ def register_insight(inner, common) -> None:
     p.add_argument("--top", type=int, default=50, help="list at most this many pairs (0: all; default 50)")
     p.add_argument("--min-score", type=float, default=0.3,
                    help="leave out pairs under this similarity, 0..1 (default 0.3)")
+    p.add_argument("--include-short", action="store_true",
+                   help="also list pairs of short answers (agreement expected), after all others; "
+                        "by default they are only counted per question")

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CellGrade:
     """One student's grade of one grade (or task) cell, as nbgrader stores it: the manual score over the
     automatic one, extra credit added; `score` None while a person has still to grade it."""
 
+    assignment: str
     student: str
     notebook: str
     cell: str
@@ -25,15 +26,16 @@ class CellGrade:
     needs_manual_grade: bool
 
 
-def cell_grades(gb, assignment: str) -> list[CellGrade]:
-    """Every grade of every submission of `assignment`, in one query."""
-    from nbgrader.api import Assignment, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook, TaskCell
+def cell_grades(gb, assignment: str | None = None) -> list[CellGrade]:
+    """Every grade of every submission of `assignment` (None: of every assignment), in one query."""
+    from nbgrader.api import (Assignment, BaseCell, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook,
+                              TaskCell)
     from sqlalchemy import func, select
 
-    grade_cells, task_cells = GradeCell.__table__, TaskCell.__table__
+    cells, grade_cells, task_cells = BaseCell.__table__, GradeCell.__table__, TaskCell.__table__
     name = func.coalesce(grade_cells.c.id, task_cells.c.id)
     query = (
-        select(SubmittedAssignment.student_id, Notebook.name, Grade.name, Grade.auto_score, Grade.manual_score,
+        select(Assignment.name, SubmittedAssignment.student_id, Notebook.name, cells.c.name, Grade.auto_score, Grade.manual_score,
                Grade.extra_credit, func.coalesce(grade_cells.c.max_score, task_cells.c.max_score),
                func.coalesce(grade_cells.c.cell_type, task_cells.c.cell_type), Grade.needs_manual_grade)
         .select_from(SubmittedAssignment)
@@ -41,15 +43,18 @@ def cell_grades(gb, assignment: str) -> list[CellGrade]:
         .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
         .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
         .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+        .join(cells, cells.c.id == Grade.cell_id)
         .outerjoin(grade_cells, grade_cells.c.id == Grade.cell_id)
         .outerjoin(task_cells, task_cells.c.id == Grade.cell_id)
-        .where(Assignment.name == assignment, name.is_not(None)))
+        .where(name.is_not(None)))
+    if assignment is not None:
+        query = query.where(Assignment.name == assignment)
     out = []
-    for student, notebook, cell, auto, manual, extra, top, kind, manual_needed in gb.db.execute(query):
+    for assignment_name, student, notebook, cell, auto, manual, extra, top, kind, manual_needed in gb.db.execute(query):
         score = manual if manual is not None else auto
         if score is not None and extra:
             score += extra
-        out.append(CellGrade(student=student, notebook=notebook, cell=cell, cell_type=kind or "code",
+        out.append(CellGrade(assignment=assignment_name, student=student, notebook=notebook, cell=cell, cell_type=kind or "code",
                              score=None if score is None else float(score), max_score=float(top or 0),
                              needs_manual_grade=bool(manual_needed)))
     return out
