@@ -15,6 +15,9 @@ every statistic by hand:
                           reordered functions and changed comments; the others leave the starter code
     test_prev      1 pt   a two-line answer everyone gets right, in one of two ways: short, agreement expected
     explain        1 pt   a written answer, graded by hand: 1 for s01-s06; s10 copies s04's text
+
+s12 resubmits (grade on submit keeps both attempts): first the blank notebook, then the planned answers; the
+gradebook holds the latest, the first-attempt analysis the blank one.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ STUDENTS = [f"s{i:02d}" for i in range(1, 13)]
 ITEMS = ["test_mean", "test_sens", "test_spec", "test_double", "test_percent", "test_confusion", "test_prev",
          "explain"]
 POINTS = {"test_confusion": 2}
+RESUBMITTER = "s12"  # first hands in the blank notebook (graded: 0 everywhere), then the plan's answers
 
 
 def grading(grade_id: str, *, points: float = 0, grade: bool, solution: bool, locked: bool) -> dict:
@@ -237,10 +241,14 @@ def build(base: Path, accounts=None) -> Graded:
 
     root = make_course(base / "course", {ASSIGNMENT: {f"{NOTEBOOK}.ipynb": source_notebook()}}, course_id=COURSE_ID)
     released = root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-    for student in STUDENTS:
-        submit(root, ASSIGNMENT, student, {f"{NOTEBOOK}.ipynb": student_notebook(released, student)})
     options = (GradeOptions(workers=2, unsafe=True, progress=False, feedback=False) if accounts is None else
                GradeOptions(workers=2, progress=False, feedback=False, sandbox_prefix=accounts.prefix))
+    # the resubmitter hands in the released notebook untouched first, is graded, then hands in the plan's
+    submit(root, ASSIGNMENT, RESUBMITTER, {f"{NOTEBOOK}.ipynb": nbformat.read(released, as_version=4)},
+           timestamp="2026-09-19 10:00:00.000000 UTC")
+    grade(target=load_target(course_dir=root, assignment=ASSIGNMENT, course=None), options=options)
+    for student in STUDENTS:
+        submit(root, ASSIGNMENT, student, {f"{NOTEBOOK}.ipynb": student_notebook(released, student)})
     summary = grade(target=load_target(course_dir=root, assignment=ASSIGNMENT, course=None), options=options)
     assert sorted(r.student for r in summary.results) == STUDENTS
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:

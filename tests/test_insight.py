@@ -74,6 +74,23 @@ def test_alpha_and_discrimination_equal_a_hand_computation(items):
     assert by_cell(items)["test_confusion"].distribution == {"0": 6, "2": 6}
 
 
+def test_first_attempts_are_analysed_apart_from_the_latest(graded, items):
+    from medai.grader.state import STATE_DIR
+    from medai.nbgrader_adapter.attempts import STATE_DIR as ADAPTER_STATE_DIR
+
+    assert ADAPTER_STATE_DIR == STATE_DIR
+    first = load_items(course_dir=graded.root, db_url=graded.db_url, assignment=fx.ASSIGNMENT, attempt="first")
+    assert first.attempt == "first" and first.resubmitted == 1
+    # s12's first attempt: the blank notebook, 0 everywhere (nbgrader itself scores an untouched written answer 0)
+    assert first.complete == 12 and first.flags == [] and first.alpha != items.alpha
+    assert first.totals["s12"] == 0 and items.totals["s12"] == sum(fx.expected_scores("s12").values()) > 0
+    assert by_cell(first)["test_prev"].difficulty == pytest.approx(11 / 12)  # latest: everyone right
+    assert by_cell(items)["test_prev"].difficulty == 1.0
+    assert by_cell(first)["test_percent"].distribution == {"0": 7, "1": 5}
+    assert by_cell(items)["test_percent"].distribution == {"0": 6, "1": 6}
+    assert {s: t for s, t in first.totals.items() if s != "s12"} == {s: t for s, t in items.totals.items() if s != "s12"}
+
+
 def test_failure_groups_name_the_exceptions_across_students(graded):
     report = load_failures(course_dir=graded.root, db_url=graded.db_url, assignment=fx.ASSIGNMENT)
     cells = {c.cell: c for c in report.cells}
@@ -224,7 +241,8 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
                      "this more than weak ones"), "AssertionError: double(2) must be 5", "학생 12명",
                      "NameError: name 'total' is not defined", _("Similar answers (to look at)"),
                      "quiz/test_confusion · s03 – s09", _("Self-checks during the assignment window"),
-                     "/services/formgrader-medai101/formgrader/manage_students/s11/quiz1"):
+                     "/services/formgrader-medai101/formgrader/manage_students/s11/quiz1",
+                     _("First attempts: {n} students resubmitted").format(n=1), 'id="item-table-first"'):
         assert expected in text, expected
     assert "<mark>" in r.text and "&lt;mark&gt;" not in r.text
     listed = text[text.index('id="similarity"'):]

@@ -87,6 +87,8 @@ def text_table_with_notes(view, t: Table, kind: str, lang: str) -> list[str]:
         w = words(lang)
         alpha = "-" if view.alpha is None else f"{view.alpha:.3f}"
         lines.append(w.gettext("{n} students, Cronbach's alpha {alpha}").format(n=view.students, alpha=alpha))
+        if view.attempt == "first":
+            lines.append(w.gettext("First attempts: {n} students resubmitted").format(n=view.resubmitted))
         lines += assignment_notes(view, w)
     return lines
 

@@ -25,6 +25,7 @@ EVERYONE_FAILS = 0.05
 NO_ONE_FAILS = 0.95
 NEGATIVE_R = -0.1
 UPPER_LOWER = 0.27
+ATTEMPTS = ("latest", "first")
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Item:
 @dataclass
 class ItemAnalysis:
     assignment: str
-    attempt: str  # "latest" (what the gradebook holds)
+    attempt: str  # "latest" (what the gradebook holds) or "first" (each student's first graded attempt)
     students: int
     complete: int  # students with every item scored (alpha, discrimination use these)
     max_score: float
@@ -61,6 +62,7 @@ class ItemAnalysis:
     totals: dict[str, float] = field(default_factory=dict)  # student -> total (complete students)
     items: list[Item] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    resubmitted: int = 0  # students whose first attempt differs from the latest ("first" only)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -166,8 +168,26 @@ def notebook_order(locate, assignment: str, notebooks: list[str]) -> list[tuple[
     return out
 
 
+def first_attempts(grades, attempts: dict[str, list[dict]]) -> tuple[list, int]:
+    """`grades` (the gradebook's, the latest attempt) with the first attempt's scores of every student who
+    resubmitted (medai.nbgrader_adapter.attempts); a cell graded by hand on the latest attempt only has no first
+    score (None). Returns (grades, students who resubmitted)."""
+    from dataclasses import replace
+
+    out, again = [], set()
+    for g in grades:
+        tries = attempts.get(g.student) or []
+        if len(tries) > 1:
+            score = tries[0]["cells"].get(f"{g.notebook}/{g.cell}")
+            out.append(replace(g, score=None if score is None else float(score), needs_manual_grade=score is None))
+            again.add(g.student)
+        else:
+            out.append(g)
+    return out, len(again)
+
+
 def load_all_items(*, course_dir, db_url: str) -> dict[str, ItemAnalysis]:
-    """The item analysis of every assignment in the gradebook, read in one query."""
+    """The item analysis of every assignment in the gradebook (latest attempts), read in one query."""
     from medai.nbgrader_adapter.cells import assignment_names, cell_grades, notebook_locator, notebook_names
     from medai.progress.insight.gradebook import open_gradebook
 
@@ -181,13 +201,23 @@ def load_all_items(*, course_dir, db_url: str) -> dict[str, ItemAnalysis]:
     return {a: analyse(a, grades[a], order=notebook_order(locate, a, notebooks[a])) for a in names}
 
 
-def load_items(*, course_dir, db_url: str, assignment: str) -> ItemAnalysis:
+def load_items(*, course_dir, db_url: str, assignment: str, attempt: str = "latest") -> ItemAnalysis:
     """The item analysis of `assignment` from the gradebook at `db_url` (read only) and the released notebooks
-    of the nbgrader course directory `course_dir`."""
+    of the nbgrader course directory `course_dir`; `attempt` "first": every student's first graded attempt
+    (grade on submit keeps each attempt, medai.nbgrader_adapter.attempts), "latest": what the gradebook holds."""
+    from medai.nbgrader_adapter.attempts import read_attempts
     from medai.nbgrader_adapter.cells import cell_grades, notebook_locator, notebook_names
     from medai.progress.insight.gradebook import open_gradebook
 
+    if attempt not in ATTEMPTS:
+        raise ValueError(f"attempt {attempt!r}: one of {', '.join(ATTEMPTS)}")
     with open_gradebook(db_url, assignment) as gb:
         grades = cell_grades(gb, assignment)
         notebooks = notebook_names(gb, assignment)
-    return analyse(assignment, grades, order=notebook_order(notebook_locator(course_dir), assignment, notebooks))
+    resubmitted = 0
+    if attempt == "first":
+        grades, resubmitted = first_attempts(grades, read_attempts(course_dir, assignment))
+    analysis = analyse(assignment, grades, order=notebook_order(notebook_locator(course_dir), assignment, notebooks),
+                       attempt=attempt)
+    analysis.resubmitted = resubmitted
+    return analysis

@@ -31,7 +31,8 @@ def flag_text(kind: str, w: Words, **v) -> str:
         "no_one_fails": _("no one fails: it tells students apart by nothing"),
         "negative_discrimination": _("negative discrimination: strong students fail this more than weak ones"),
         "few_students": _("only {n} students: below {min} the numbers are noise"),
-        "pending_hand_grades": _("{n} students wait for a hand grade: alpha and discrimination leave them out"),
+        "pending_hand_grades": _("{n} students have answers without a score (a hand grade pending, or given to a "
+                                 "later attempt only): alpha and discrimination leave them out"),
     }
     return texts.get(kind, kind).format(**v)
 

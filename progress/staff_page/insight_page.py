@@ -46,6 +46,10 @@ def _load(kind: str, course_dir, db_url: str, assignment: str):
         from medai.progress.insight.items import load_items
 
         return load_items(course_dir=course_dir, db_url=db_url, assignment=assignment)
+    if kind == "items-first":
+        from medai.progress.insight.items import load_items
+
+        return load_items(course_dir=course_dir, db_url=db_url, assignment=assignment, attempt="first")
     if kind == "failures":
         from medai.progress.insight.failures import load_failures
 
@@ -125,6 +129,7 @@ class InsightIndexHandler(_InsightHandler):
 class InsightHandler(_InsightHandler):
     async def get(self, assignment: str) -> None:
         items = await self.view("items", assignment)
+        first = await self.view("items-first", assignment)
         failures = similarity = None
         if self.instructor:
             failures = await self.view("failures", assignment)
@@ -132,7 +137,7 @@ class InsightHandler(_InsightHandler):
         from medai.progress.insight.tables import assignment_notes, flag_text
 
         w = self.words
-        self.render("insight.html", a=items, failures=failures, similarity=similarity, url=self.url,
+        self.render("insight.html", a=items, first=first if first.resubmitted else None, failures=failures, similarity=similarity, url=self.url,
                     notes=assignment_notes(items, w), flag_text=lambda f: flag_text(f, w), segments=segments,
                     formgrader=self.formgrader_link, instructor=self.instructor,
                     students=lambda n: w.ngettext("{n} student", "{n} students", n).format(n=n),

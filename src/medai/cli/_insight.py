@@ -17,7 +17,7 @@ def _run(args, kind: str) -> int:
     if kind == "items":
         from medai.progress.insight.items import load_items
 
-        view = load_items(**where)
+        view = load_items(**where, attempt=args.attempt)
     elif kind == "failures":
         from medai.progress.insight.failures import load_failures
 
@@ -53,8 +53,11 @@ def register_insight(inner, common) -> None:
         inner, common, "items", func=lambda a: _run(a, "items"),
         help="item analysis of an assignment: difficulty, discrimination, Cronbach's alpha, flags per grade cell",
         example="medai report items c02-diagnostic-metrics --format xlsx -o c02-items.xlsx\n"
-                "  medai report items ps1 --course-dir /srv/nbgrader/course --format json")
+                "  medai report items ps1 --course-dir /srv/nbgrader/course --format json --attempt first")
     _options(p)
+    p.add_argument("--attempt", choices=("latest", "first"), default="latest",
+                   help="whose scores: the latest attempt (the gradebook's, default) or each student's first "
+                        "graded attempt (grade on submit keeps every attempt)")
     p = add_command(
         inner, common, "failures", func=lambda a: _run(a, "failures"),
         help="why students fail: the exceptions of each autograded cell across students, grouped and counted",
