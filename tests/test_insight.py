@@ -261,6 +261,9 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
     rows = list(book["Similar answers (to look at)"].iter_rows(values_only=True))
     assert rows[1][3:5] == ("s03", "s09")
     assert get(page, "insight/no-such", "prof1").status_code == 404
+    # the progress page links the instructor's view for instructors, not for staff (course.yaml does not allow)
+    assert 'href="/services/progress/insight/"' in get(page, "", "prof1").text
+    assert "insight/" not in get(page, "", "staff1").text
 
 
 @pytest.mark.parametrize("user", ["s01", "med1", "eng1", "staff1"])
@@ -286,5 +289,6 @@ def test_staff_see_item_statistics_only_when_course_yaml_allows(graded, tmp_path
                                                           "staff1", lang="en").content))
         assert book.sheetnames == ["Items"]
         assert get(base, f"insight/{fx.ASSIGNMENT}/items.png", "staff1").status_code == 200
+        assert 'href="/services/progress/insight/"' in get(base, "", "staff1").text
         for path in ENDPOINTS:  # a student still gets 403 everywhere
             assert get(base, path, "s01").status_code == 403, path

@@ -81,7 +81,7 @@ def cell_text(v: Any) -> str:
     return str(v)
 
 
-def text_table(t: Table, width: int = 60) -> str:
+def text_table(t: Table, width: int = 90) -> str:
     """A plain fixed-width table for the terminal."""
     cells = [[cell_text(v)[:width] for v in row] for row in t.rows]
     widths = [max([len(label)] + [len(r[i]) for r in cells]) for i, label in enumerate(t.labels)]
