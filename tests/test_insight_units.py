@@ -13,7 +13,7 @@ from medai.nbgrader_adapter.attempts import append_attempt, attempts_dir, read_a
 from medai.nbgrader_adapter.cells import CellGrade
 from medai.progress.insight.failures import failures_from, group_key
 from medai.progress.insight.items import analyse, cronbach_alpha
-from medai.progress.insight.similarity import Question, compare_question, questions_of
+from medai.progress.insight.similarity import Question, compare_question, numbers_blanked, questions_of
 from medai.progress.staff_page.insight_page import segments
 
 MATRIX = {"a": [1, 1, 2], "b": [1, 0, 2], "c": [0, 1, 1], "d": [0, 0, 0], "e": [1, 1, 0]}  # student -> 3 items
@@ -95,6 +95,17 @@ def test_renamed_and_reordered_code_matches_and_the_starter_counts_for_nothing()
     best = max(pairs, key=lambda p: p.score)
     assert (best.left.student, best.right.student) == ("s1", "s2") and best.score > 0.8
     assert all(p.score < 0.5 for p in pairs if p is not best)
+
+
+def test_number_literals_read_alike_and_keep_their_place():
+    code = "x1 = 0.75 + 12  # 3 cases\ny = f'{x1:.2f}' + \"7\""
+    assert numbers_blanked(code) == "x1 = 0    + 0   # 3 cases\ny = f'{x1:.2f}' + \"7\"" and len(numbers_blanked(code)) == len(code)
+    q = Question(notebook="nb", grade_id="t", cells=["a"], kind="code")
+    body = "def risk(age, sbp):\n    score = 0\n    if age > {a}:\n        score += {b}\n    if sbp > {c}:\n" \
+           "        score += 2\n    return score / {d}"
+    _, [pair] = compare_question(q, {"s1": body.format(a=65, b=1, c=140, d=3),
+                                     "s2": body.format(a=60, b=2, c=130.5, d=4.0)}, min_score=0.0)
+    assert pair.score == 1.0 and pair.left.text.startswith("def risk") and "65" in pair.left.text
 
 
 def test_segments_cut_text_at_the_spans():

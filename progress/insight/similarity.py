@@ -3,8 +3,8 @@
 A question is the solution cells of one grade cell (the answer cells before a test cell, or a graded answer
 cell itself), matched across students by nbgrader's grade_id, so cell order does not matter. Code is compared
 with copydetect's tokenise-and-winnow fingerprints (Pygments tokens; identifiers, function and class names and
-strings replaced by one letter each; comments and whitespace dropped), written answers as text (lower case,
-whitespace collapsed). Fingerprints of the released starter code are removed, and so are those that most of the
+strings replaced by one letter each, number literals by 0; comments and whitespace dropped), written answers as
+text (lower case, whitespace collapsed). Fingerprints of the released starter code are removed, and so are those that most of the
 class shares (what everyone writes says nothing of two students). Each pair's score is the mean of the two
 shares of their fingerprinted text found in the other; the matching parts come back as spans of each raw answer
 for a side-by-side view.
@@ -109,11 +109,31 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip()
 
 
+def numbers_blanked(code: str) -> str:
+    """`code` with every number literal (Pygments' Number tokens) replaced by "0" and spaces, so that it keeps its
+    length: copydetect's filter then reads every literal as the same token, and the spans it finds still point
+    into the original text."""
+    from pygments.lexers import PythonLexer
+    from pygments.token import Number
+
+    out, at = [], 0
+    for start, kind, value in PythonLexer().get_tokens_unprocessed(code):
+        if kind in Number and value and start >= at:
+            out.append(code[at:start])
+            out.append("0" + " " * (len(value) - 1))
+            at = start + len(value)
+    out.append(code[at:])
+    return "".join(out)
+
+
 def _fingerprint(text: str, kind: str):
     from copydetect.detector import CodeFingerprint
 
     if kind == "code":
-        return CodeFingerprint("answer.py", CODE_K, CODE_WINDOW, fp=io.StringIO(text), language="python")
+        fp = CodeFingerprint("answer.py", CODE_K, CODE_WINDOW, fp=io.StringIO(numbers_blanked(text)),
+                             language="python")
+        fp.raw_code = text  # the same length: spans found in the blanked text fit the answer as written
+        return fp
     return CodeFingerprint("answer.txt", TEXT_K, TEXT_WINDOW, fp=io.StringIO(text), filter=False)
 
 
