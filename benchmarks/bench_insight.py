@@ -35,7 +35,10 @@ SHAPES = [
     "    return len({r})",
     "from collections import Counter\n\ndef {f}({a}, {b}):\n    {r} = Counter(zip({a}, {b}))\n    return {r}[(1, 1)]",
 ]
-EXTRAS = ["    # {c}\n", "    assert len({a}) == len({b}), 'lengths differ'\n", "    {y} = None  # {c}\n", ""]
+EXTRAS = ["    # {c}", "    assert len({a}) == len({b}), 'lengths differ'", "    {y} = None  # {c}",
+          "    if not {a}:\n        return 0", "    print(len({a}), len({b}))", "    n_{c1} = len({a})",
+          "    {b} = list({b})", "    {a} = [int(v) for v in {a}]", "    if len({a}) != len({b}):\n        raise ValueError('{c}')",
+          "    _{c1} = sorted(set({a}))", "    while False:\n        pass", "    log_{c1} = []"]
 WORDS = "alpha beta gamma delta count total value item left right truth guess label pred obs est".split()
 
 
@@ -60,9 +63,11 @@ def answer(rng: random.Random, question: int) -> str:
     shape = SHAPES[(question + rng.randrange(len(SHAPES))) % len(SHAPES)]
     code = shape.format(f=f"{names[0]}_{question}", a=names[1], b=names[2], x=names[3], y=names[4], r=names[5])
     lines = code.split("\n")
-    extra = rng.choice(EXTRAS).format(a=names[1], b=names[2], y=names[4], c=" ".join(rng.sample(WORDS, 3)))
-    if extra and len(lines) > 2:
-        lines.insert(2, extra.rstrip("\n"))
+    body = next(i for i, line in enumerate(lines) if line.startswith("def ")) + 1
+    for extra in rng.sample(EXTRAS, rng.randint(2, 4)):  # each student's own lines, where they put them
+        text = extra.format(a=names[1], b=names[2], y=names[4], c=" ".join(rng.sample(WORDS, 3)),
+                            c1=rng.choice(WORDS))
+        lines.insert(rng.randint(body, max(body, len(lines) - 1)), text)
     return "\n".join(lines) + f"\n\nq{question}_answer = {names[0]}_{question}([1, 0, 1], [1, 1, 1])"
 
 
@@ -112,7 +117,7 @@ def build(root: Path, n_students: int, n_assignments: int) -> list[str]:
     for a in assignments:
         (root / "release" / a).mkdir(parents=True)
         nbformat.write(released, root / "release" / a / "nb.ipynb")
-    copies = {students[i + 1]: students[i] for i in range(0, 10, 2)}  # five planted copies
+    copies = {b: a for a, b in planted(n_students)}  # five planted copies
     answers = {}
     for s in students:
         source = copies.get(s)
@@ -126,6 +131,10 @@ def build(root: Path, n_students: int, n_assignments: int) -> list[str]:
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / "nb.ipynb")
     return assignments
+
+
+def planted(n_students: int) -> set[tuple[str, str]]:
+    return {(f"st{i:03d}", f"st{i + 1:03d}") for i in range(0, min(10, n_students - 1), 2)}
 
 
 def main() -> int:
@@ -156,12 +165,25 @@ def main() -> int:
         print(f"item analysis, one assignment at a time (`medai report items`, gradebook opened each time): "
               f"{each:.2f} s for {len(assignments)} ({each / len(assignments) * 1000:.0f} ms each)")
         t = time.perf_counter()
-        report = load_similarity(**where, assignment=assignments[0], top=None)
+        report = load_similarity(**where, assignment=assignments[0])
         similarity = time.perf_counter() - t
         pairs = sum(q["answers"] * (q["answers"] - 1) // 2 for q in report.questions)
-        top = [(p.left.student, p.right.student) for p in report.pairs[:5]]
-        print(f"similarity of {assignments[0]}: {similarity:.2f} s ({len(report.questions)} questions, {pairs} pairs "
-              f"compared, {len(report.pairs)} listed; top: {top})  target <= {TARGETS['similarity']} s")
+        over = sum(q["pairs"] for q in report.questions)
+        top = [(p.left.student, p.right.student, p.score) for p in report.pairs[:5]]
+        print(f"similarity of {assignments[0]} (`medai report similarity`, the page): {similarity:.2f} s "
+              f"({len(report.questions)} questions, {pairs} pairs compared, {over} at or over the threshold, "
+              f"{len(report.pairs)} listed; top: {top})  target <= {TARGETS['similarity']} s")
+        copied = planted(args.students)
+        flags = ["copy" if (p.left.student, p.right.student) in copied else "other" for p in report.pairs]
+        first_other = flags.index("other") + 1 if "other" in flags else None
+        print(f"  planted copies: {len(copied)} pairs x {len(report.questions)} answers; in the listed "
+              f"{len(flags)}: {flags.count('copy')} copies; first pair not planted at rank {first_other}"
+              + (f" (score {report.pairs[first_other - 1].score}, {report.pairs[first_other - 1].question})"
+                 if first_other else ""))
+        t = time.perf_counter()
+        every = load_similarity(**where, assignment=assignments[0], top=None)
+        print(f"similarity of {assignments[0]}, every pair over the threshold compared exactly (--top 0): "
+              f"{time.perf_counter() - t:.2f} s ({len(every.pairs)} listed)")
         ok = items <= TARGETS["items"] and similarity <= TARGETS["similarity"]
         print("PASS" if ok else "OVER TARGET")
         return 0 if ok else 1

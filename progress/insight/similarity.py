@@ -16,10 +16,10 @@ flood the list.
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 CODE_K, CODE_WINDOW = 12, 4  # k-gram length over the filtered code, winnowing window
@@ -109,32 +109,79 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip()
 
 
-def numbers_blanked(code: str) -> str:
-    """`code` with every number literal (Pygments' Number tokens) replaced by "0" and spaces, so that it keeps its
-    length: copydetect's filter then reads every literal as the same token, and the spans it finds still point
-    into the original text."""
+@dataclass
+class Fingerprint:
+    """What copydetect's compare_files reads of a CodeFingerprint: the filtered text and the offsets back to the
+    raw one, the winnowed hashes and where they are, the k-gram length and the tokens they cover."""
+
+    raw_code: str
+    filtered_code: str
+    offsets: object  # numpy array of [filtered index, characters removed before it]
+    k: int
+    hashes: set = field(default_factory=set)
+    hash_idx: dict = field(default_factory=dict)
+    token_coverage: float = 0.0
+
+
+@lru_cache(maxsize=1)
+def _python_lexer():
     from pygments.lexers import PythonLexer
-    from pygments.token import Number
 
-    out, at = [], 0
-    for start, kind, value in PythonLexer().get_tokens_unprocessed(code):
-        if kind in Number and value and start >= at:
-            out.append(code[at:start])
-            out.append("0" + " " * (len(value) - 1))
-            at = start + len(value)
-    out.append(code[at:])
-    return "".join(out)
+    return PythonLexer()
 
 
-def _fingerprint(text: str, kind: str):
-    from copydetect.detector import CodeFingerprint
+def filter_python(code: str):
+    """copydetect's filter_code for Python, with number literals read alike: identifiers -> V, function names -> F,
+    class names -> O, strings -> S, numbers -> 0, comments and whitespace dropped; offsets as copydetect keeps
+    them. Lexed once with positions (Pygments' unprocessed tokens), so the offsets point into `code` itself."""
+    import numpy as np
+    from pygments import token
+
+    variables = {token.Name, token.Name.Variable, token.Name.Attribute}
+    out: list[str] = []
+    length, offset, offsets = 0, 0, [[0, 0]]
+    for _, kind, value in _python_lexer().get_tokens_unprocessed(code):
+        if kind in token.Text or kind in token.Comment and kind not in (token.Comment.Preproc, token.Comment.Hashbang):
+            offsets.append([length - 1, offset])
+            offset += len(value)
+            continue
+        if kind in variables:
+            letter = "V"
+        elif kind in token.Name.Function:
+            letter = "F"
+        elif kind in token.Name.Class:
+            letter = "O"
+        elif kind in (token.Comment.Preproc, token.Comment.Hashbang):
+            letter = "P"
+        elif kind in token.Literal.String and value not in ("'", '"'):
+            letter = "S"
+        elif kind in token.Literal.Number:
+            letter = "0"
+        else:
+            out.append(value)
+            length += len(value)
+            continue
+        out.append(letter)
+        length += 1
+        offsets.append([length - 1, offset])
+        offset += len(value) - 1
+    return "".join(out), np.array(offsets)
+
+
+def _fingerprint(text: str, kind: str) -> Fingerprint:
+    """An answer's fingerprint, as copydetect's CodeFingerprint makes it (its k-gram hashing, winnowing and
+    coverage), from Python filtered by filter_python or from text as it is."""
+    import numpy as np
+    from copydetect.utils import get_document_fingerprints, get_token_coverage
 
     if kind == "code":
-        fp = CodeFingerprint("answer.py", CODE_K, CODE_WINDOW, fp=io.StringIO(numbers_blanked(text)),
-                             language="python")
-        fp.raw_code = text  # the same length: spans found in the blanked text fit the answer as written
-        return fp
-    return CodeFingerprint("answer.txt", TEXT_K, TEXT_WINDOW, fp=io.StringIO(text), filter=False)
+        filtered, offsets = filter_python(text)
+        k, window = CODE_K, CODE_WINDOW
+    else:
+        filtered, offsets, k, window = text, np.array([]), TEXT_K, TEXT_WINDOW
+    hashes, idx = get_document_fingerprints(filtered, k, window)
+    return Fingerprint(raw_code=text, filtered_code=filtered, offsets=offsets, k=k, hashes=hashes, hash_idx=idx,
+                       token_coverage=get_token_coverage(idx, k, len(filtered)))
 
 
 def _drop(fp, hashes: set) -> None:
@@ -154,9 +201,14 @@ def _spans(slices) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(slices[0], slices[1])]
 
 
-def compare_question(question: Question, answers: dict[str, str], *, min_score: float = MIN_SCORE
-                     ) -> tuple[dict, list[Pair]]:
-    """Every pair of `answers` (student -> raw answer) to one question; (summary, pairs at or over `min_score`)."""
+def compare_question(question: Question, answers: dict[str, str], *, min_score: float = MIN_SCORE,
+                     limit: int | None = None, include_short: bool = True) -> tuple[dict, list[Pair]]:
+    """Every pair of `answers` (student -> raw answer) to one question; (summary, pairs at or over `min_score`).
+
+    Every pair is first measured by its shared fingerprints (a set intersection); copydetect's exact comparison
+    (score and matching spans) runs only for the `limit` pairs that share the most (all when None), short
+    answers' pairs only with `include_short`. The summary counts every pair whose shared fingerprints reach
+    `min_score` of the smaller answer's."""
     from copydetect.detector import compare_files
 
     starter = _fingerprint(question.starter, question.kind).hashes if question.starter.strip() else set()
@@ -173,34 +225,37 @@ def compare_question(question: Question, answers: dict[str, str], *, min_score: 
         else:
             blank += 1
     counts = Counter(h for fp in fps.values() for h in fp.hashes)
-    limit = max(COMMON_MIN, COMMON_SHARE * len(fps))
-    common = {h for h, c in counts.items() if c > limit}
+    common_limit = max(COMMON_MIN, COMMON_SHARE * len(fps))
+    common = {h for h, c in counts.items() if c > common_limit}
     for fp in fps.values():
         _drop(fp, common)
     students = sorted(s for s, fp in fps.items() if fp.hashes)
     short = {s for s in students if len(fps[s].hashes) < SHORT_FINGERPRINTS
              or len(fps[s].filtered_code.strip()) < SHORT_CHARS[question.kind]}
-    pairs = []
+    candidates = []  # (is short, -estimate, a, b)
     for i, a in enumerate(students):
         ha = fps[a].hashes
         for b in students[i + 1:]:
             hb = fps[b].hashes
             shared = len(ha & hb)
             if not shared or shared / min(len(ha), len(hb)) < min_score:
-                continue  # cannot reach min_score: skip copydetect's slices
-            _, (sa, sb), (la, lb) = compare_files(fps[a], fps[b])
-            score = float((sa + sb) / 2)
-            if score < min_score:
-                continue
-            pairs.append(Pair(question=question.key, kind=question.kind, score=round(score, 4),
-                              short=a in short or b in short,
+                continue  # cannot reach min_score
+            candidates.append((a in short or b in short, -(shared / len(ha) + shared / len(hb)) / 2, a, b))
+    candidates.sort()
+    chosen = [c for c in candidates if include_short or not c[0]]
+    pairs = []
+    for is_short, _, a, b in chosen if limit is None else chosen[:limit]:
+        _, (sa, sb), (la, lb) = compare_files(fps[a], fps[b])
+        score = float((sa + sb) / 2)
+        if score >= min_score:
+            pairs.append(Pair(question=question.key, kind=question.kind, score=round(score, 4), short=is_short,
                               left=Side(a, fps[a].raw_code, _spans(la), round(float(sa), 4)),
                               right=Side(b, fps[b].raw_code, _spans(lb), round(float(sb), 4))))
     # answers: students who wrote more than the starter code; compared: of them, those with something of their
     # own once what most of the class writes is set aside
     summary = {"question": question.key, "kind": question.kind, "answers": len(fps), "blank": blank,
-               "compared": len(students), "short": len(short), "pairs": len(pairs),
-               "short_pairs": sum(p.short for p in pairs)}
+               "compared": len(students), "short": len(short), "pairs": len(candidates),
+               "short_pairs": sum(c[0] for c in candidates)}
     return summary, pairs
 
 
@@ -254,8 +309,8 @@ def load_similarity(*, course_dir, db_url: str, assignment: str, top: int | None
                     continue
         for q in questions:
             summary, found = compare_question(q, {s: answers_of(nb, q) for s, nb in submitted.items()},
-                                              min_score=min_score)
+                                              min_score=min_score, limit=top, include_short=include_short)
             report.questions.append(summary)
             pairs.extend(found)
-    report.pairs = ranked([p for p in pairs if include_short or not p.short], top)
+    report.pairs = ranked(pairs, top)
     return report
