@@ -163,7 +163,8 @@ EXPLAIN = {
     "s04": "A positive screening result only raises the probability of disease; with a prevalence of 2 % most "
            "positives are false positives, so it calls for a confirmatory test, not a diagnosis.",
     "s10": "A positive screening result only raises the chance of disease; with a prevalence of 2 % most "
-           "positives are false positives, so it calls for a confirmatory test and not a diagnosis.",
+           "positives are false positives, so it calls for a confirmatory test and not a diagnosis. "
+           "<img src=x onerror=alert(1)>",  # shown to the instructor as text, never as markup
     "s01": "Screening is tuned for sensitivity. The PPV at low prevalence is small, so we confirm first.",
     "s02": "It means we should order the definitive test; by Bayes the post-test odds are still low here.",
     "s03": "Low prevalence makes the predictive value of a positive result poor.",

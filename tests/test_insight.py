@@ -245,6 +245,7 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
                      _("First attempts: {n} students resubmitted").format(n=1), 'id="item-table-first"'):
         assert expected in text, expected
     assert "<mark>" in r.text and "&lt;mark&gt;" not in r.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in r.text and "<img src=x" not in r.text  # s10's answer, escaped
     listed = text[text.index('id="similarity"'):]
     assert "quiz/test_confusion · s03 – s09" in listed and "quiz/test_prev ·" not in listed  # short pairs: counted
     assert "quiz/test_prev: " + _("{n} pairs of short answers agree (expected; not listed)").format(n=30) in listed
