@@ -216,6 +216,16 @@ class SelfCheckPolicy(_Model):
     )
 
 
+class InsightPolicy(_Model):
+    """Who sees the instructor's insight page (item analysis, failure groups, similarity) besides instructors."""
+
+    staff_item_statistics: bool = Field(
+        default=False,
+        description="Let program staff see the aggregate item statistics (difficulty, discrimination, alpha) of "
+        "each assignment. Failure groups and similarity are for instructors only, whatever this says.",
+    )
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -232,6 +242,7 @@ class Course(_Model):
     grading: GradingPolicy = Field(default_factory=GradingPolicy, description="Autograding policy (defaults apply).")
     selfchecks: SelfCheckPolicy = Field(default_factory=SelfCheckPolicy,
                                         description="Recording of self-check use (defaults apply).")
+    insight: InsightPolicy = Field(default_factory=InsightPolicy, description="Who sees the instructor's insight page.")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

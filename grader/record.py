@@ -146,6 +146,8 @@ def persist(sub: Submission) -> None:
     sub.result.graded_at = _now()
     sub.result.seconds = round(time.monotonic() - sub.started, 3)
     sub.run.state.save(sub.result)
+    if sub.result.status == Status.GRADED:
+        sub.run.state.save_attempt(sub.result)
     sub.run.state.drop_executed(sub.student)
 
 

@@ -66,6 +66,16 @@ class GradeState:
     def save(self, result: SubmissionResult) -> None:
         _write_atomic(self.result_path(result.student), result.to_json().encode("utf-8"))
 
+    def save_attempt(self, result: SubmissionResult) -> None:
+        """Keep this graded attempt's cell scores beside the others (the gradebook keeps the latest only): the
+        instructor's item analysis of first attempts (medai.nbgrader_adapter.attempts)."""
+        from medai.nbgrader_adapter.attempts import append_attempt
+
+        cells = {f"{nb.name.removesuffix('.ipynb')}/{c.grade_id}": (None if c.needs_manual_grade else c.score)
+                 for nb in result.notebooks for c in nb.cells}
+        append_attempt(self.root.parent.parent, self.assignment, result.student, timestamp=result.timestamp,
+                       graded_at=result.graded_at, cells=cells)
+
     def all(self) -> list[SubmissionResult]:
         out = []
         for path in sorted(self.root.glob("*.json")):

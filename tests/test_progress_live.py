@@ -58,3 +58,17 @@ def test_a_student_gets_403(hub):
     r = open_page(student, hub)
     assert r.status_code == 403, (r.url, r.text[:300])
     assert student.s.get(f"{hub.url}{PATH}download/csv", timeout=60).status_code == 403
+
+
+def test_the_instructors_view_through_the_hub_is_for_instructors_only(hub):
+    prof = logged_in(hub, "prof")
+    open_page(prof, hub)
+    r = prof.s.get(f"{hub.url}{PATH}insight/", timeout=120)
+    assert r.status_code == 200 and words("ko").gettext("Instructor's view") in r.text, r.text[:300]
+    staff = logged_in(hub, "staff")
+    open_page(staff, hub)
+    assert staff.s.get(f"{hub.url}{PATH}insight/", timeout=60).status_code == 403  # course.yaml: items not shared
+    student = logged_in(hub, "med1")
+    open_page(student, hub)
+    for path in ("insight/", "insight/c02-diagnostic-metrics", "insight/c02-diagnostic-metrics/download.xlsx"):
+        assert student.s.get(f"{hub.url}{PATH}{path}", timeout=60).status_code == 403, path

@@ -222,7 +222,9 @@ class CohortHandler(_Handler):
         f = self.filters()
         self.render("cohort.html", report=report, chosen=chosen, filters=f, tracks=track_summaries(chosen),
                     states=by_state(chosen), state_names=STATES, plots=plot_labels(self.words),
-                    downloads=download_labels(self.words), url=self.url)
+                    downloads=download_labels(self.words), url=self.url,
+                    insight=ROLE_GROUPS["instructor"] in set(self.current_user.get("groups") or ())
+                    or self.state.inputs().course.insight.staff_item_statistics)
 
 
 class StudentHandler(_Handler):
@@ -298,6 +300,8 @@ def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None
     """The tornado application; `hub_auth` defaults to one configured from the hub's JUPYTERHUB_* variables;
     `as_of` fixes the report's moment (default: now); `on_submit`: whether the hub grades on submit (None:
     course.yaml says)."""
+    from medai.progress.staff_page.insight_page import routes as insight_routes
+
     hub_auth = hub_auth or HubOAuth.instance()
     state = PageState(course_path=course_path, layout=layout, roster_path=roster_path, max_age=max_age, as_of=as_of,
                       on_submit=on_submit)
@@ -311,6 +315,7 @@ def make_app(*, course_path: str | None, layout: Layout, roster_path: str | None
         (url_path_join(prefix, r"download/([a-z-]+)"), DownloadHandler, args),
         (url_path_join(prefix, r"api/students/([^/]+)/my-course"), MyCourseHandler, {**args, "reads_all": allowed}),
         (url_path_join(prefix, "api/selfchecks"), SelfCheckHandler, args),  # students' kernels record self-checks
+        *insight_routes(prefix, args),  # the instructor's page (medai.progress.staff_page.insight_page)
     ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=False, template_path=str(TEMPLATES),
         autoescape="xhtml_escape")
 

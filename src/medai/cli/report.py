@@ -1,10 +1,11 @@
-"""medai report progress | lms | serve | selfchecks: progress across the tracks, exports, the staff page, and
-self-check use per question."""
+"""medai report progress | lms | serve | items | failures | similarity | selfchecks: progress across the tracks,
+exports, the staff page, and the instructor's insight into one assignment (self-check use per question among it)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from medai.cli._common import add_command, layout, load
+from medai.cli._insight import register_insight
 from medai.errors import UserError
 
 
@@ -146,3 +147,4 @@ def register(sub, common) -> None:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table",
                    help="table for people (default), CSV or JSON for programs (stable English names)")
     p.add_argument("--lang", choices=("ko", "en"), default="ko", help="language of the table (default: ko)")
+    register_insight(inner, common)  # items | failures | similarity (medai.cli._insight)

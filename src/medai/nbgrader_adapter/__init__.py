@@ -14,6 +14,9 @@ when the installed nbgrader moves). Which nbgrader behaviour each module depends
     feedback_release  ExchangeReleaseFeedback's file names (`notebook_hash` of the submission secret)
     submit            ExchangeSubmit's `copy_files` and `set_perms`
     late_penalty      the late penalty stored per SubmittedNotebook on the current total, and read back
+    cells             the gradebook cell by cell (grades, released sources), nbgrader cell metadata, where a
+                      step's notebooks are (the instructor's insight)
+    attempts          every graded attempt's cell scores, which the gradebook forgets on a resubmission
 
 medai's own extensions that plug into nbgrader's documented extension points stay with the feature they serve:
 the late-penalty preprocessor (medai.grader.late), the hidden-test preprocessor (medai.grader.visibility), the guarded
