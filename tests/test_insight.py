@@ -215,11 +215,18 @@ def users():
 
 
 @pytest.fixture(scope="module")
-def page(graded, tmp_path_factory):
+def page_site(graded, tmp_path_factory):
+    """(the page's URL, its layout)"""
     from tests.test_report_staff_page import serving
 
-    with serving(page_fixture(graded, tmp_path_factory.mktemp("page"), staff_items=False), users=users()) as base:
-        yield base
+    site = page_fixture(graded, tmp_path_factory.mktemp("page"), staff_items=False)
+    with serving(site, users=users()) as base:
+        yield base, site.layout
+
+
+@pytest.fixture(scope="module")
+def page(page_site):
+    return page_site[0]
 
 
 def get(base, path, user, **params):
@@ -258,13 +265,47 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     xlsx = get(page, f"insight/{fx.ASSIGNMENT}/download.xlsx", "prof1", lang="en")
     book = load_workbook(__import__("io").BytesIO(xlsx.content))
-    assert book.sheetnames[:3] == ["Items", "Why students fail", "Similar answers (to look at)"]
+    assert book.sheetnames[:4] == ["Items", "Why students fail", "Self-check use",
+                                   "Similar answers (to look at)"]
     rows = list(book["Similar answers (to look at)"].iter_rows(values_only=True))
     assert rows[1][3:5] == ("s03", "s09")
     assert get(page, "insight/no-such", "prof1").status_code == 404
     # the progress page links the instructor's view for instructors, not for staff (course.yaml does not allow)
     assert 'href="/services/progress/insight/"' in get(page, "", "prof1").text
     assert "insight/" not in get(page, "", "staff1").text
+
+
+def test_the_self_check_view_is_live(page_site):
+    """Self-check use recorded while students work shows on the next request (not cached with the gradebook's
+    views), counted over the roster's students, with the most common failing check and the Excel sheet."""
+    import html
+    import io
+    from datetime import datetime, timezone
+
+    from medai.progress.insight.selfcheck_log import append, from_request
+
+    page, layout = page_site
+    log = layout.selfcheck_dir
+    before = html.unescape(get(page, f"insight/{fx.ASSIGNMENT}", "prof1", lang="en").text)
+    assert f"No self-check use recorded for {fx.ASSIGNMENT} yet." in before
+    at = datetime(2026, 9, 10, 1, 0, tzinfo=timezone.utc)  # 10:00 in Seoul
+    fail = {"assignment": fx.ASSIGNMENT, "question": "q1", "action": "check", "status": "not yet",
+            "failed": "_q1:12", "message": "sensitivity(8, 2) should be 0.8", "title": "Sensitivity"}
+    for student, record in [("s01", fail), ("s02", fail), ("s02", {**fail, "status": "pass"}),
+                            ("s03", {**fail, "action": "hint"}), ("prof1", fail)]:  # prof1: not a student
+        append(log, from_request(student, record, now=at))
+    text = html.unescape(get(page, f"insight/{fx.ASSIGNMENT}", "prof1", lang="en").text)
+    section = text[text.index('id="selfcheck"'):text.index('id="similarity"')]
+    assert "quiz1: 3 students used the self-checks, 4 times (2026-09-10 10:00 to 2026-09-10 10:00)" in section
+    row = section[section.index("q1 · Sensitivity"):]
+    cells = [c.split("</td>")[0] for c in row.split('<td class="num">')[1:5]]
+    assert cells == ["2", "1", "1", "1"], cells  # tried, passed, passing now, hints
+    assert "2 students: <code>sensitivity(8, 2) should be 0.8</code>" in row
+    book = load_workbook(io.BytesIO(get(page, f"insight/{fx.ASSIGNMENT}/download.xlsx", "prof1", lang="en").content))
+    rows = list(book["Self-check use"].iter_rows(values_only=True))
+    assert rows[1][1:8] == ("q1", "Sensitivity", 2, 1, 1, 3, 1), rows
+    staff = get(page, f"insight/{fx.ASSIGNMENT}", "staff1")
+    assert staff.status_code == 403
 
 
 @pytest.mark.parametrize("user", ["s01", "med1", "eng1", "staff1"])

@@ -7,25 +7,28 @@ import io
 import json
 from pathlib import Path
 
-from medai.progress.insight.tables import Table, assignment_notes, failures_table, items_table, similarity_table
+from medai.progress.insight.tables import (Table, assignment_notes, failures_table, items_table, selfcheck_table,
+                                          similarity_table)
 from medai.progress.reports.words import words
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def tables(*, items=None, failures=None, similarity=None, lang: str = "ko") -> list[Table]:
+def tables(*, items=None, failures=None, similarity=None, selfcheck=None, lang: str = "ko") -> list[Table]:
     w = words(lang)
     out = []
     if items is not None:
         out.append(items_table(items, w))
     if failures is not None:
         out.append(failures_table(failures, w))
+    if selfcheck is not None:
+        out.append(selfcheck_table(selfcheck, w))
     if similarity is not None:
         out.append(similarity_table(similarity, w))
     return out
 
 
-def workbook_bytes(*, items=None, failures=None, similarity=None, lang: str = "ko") -> bytes:
+def workbook_bytes(*, items=None, failures=None, similarity=None, selfcheck=None, lang: str = "ko") -> bytes:
     """An Excel workbook, one sheet per view given (frozen bold header, filters), plus the assignment's notes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -33,7 +36,7 @@ def workbook_bytes(*, items=None, failures=None, similarity=None, lang: str = "k
 
     wb = Workbook()
     wb.remove(wb.active)
-    for t in tables(items=items, failures=failures, similarity=similarity, lang=lang):
+    for t in tables(items=items, failures=failures, similarity=similarity, selfcheck=selfcheck, lang=lang):
         ws = wb.create_sheet(t.title[:31])
         ws.append(t.labels)
         for cell in ws[1]:

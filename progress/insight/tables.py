@@ -7,6 +7,7 @@ from typing import Any
 
 from medai.progress.insight.failures import FailureReport
 from medai.progress.insight.items import ItemAnalysis
+from medai.progress.insight.selfcheck_use import CSV_COLUMNS, SelfCheckSummary, summary_rows
 from medai.progress.insight.similarity import SimilarityReport
 from medai.progress.reports.words import Words, number
 
@@ -71,6 +72,18 @@ def similarity_table(s: SimilarityReport, w: Words) -> Table:
     rows = [[n, p.question, p.score, p.left.student, p.right.student,
              _("short answer: agreement is expected") if p.short else ""] for n, p in enumerate(s.pairs, start=1)]
     return Table(_("Similar answers (to look at)"), [c for c, _l in cols], [label for _c, label in cols], rows)
+
+
+def selfcheck_table(s: SelfCheckSummary, w: Words) -> Table:
+    """Self-check use per question; the stable names are `medai report selfchecks --format csv`'s columns."""
+    _ = w.gettext
+    labels = {"assignment": _("Assignment"), "question": _("question"), "title": _("Title"), "tried": _("tried"),
+              "passed": _("passed"), "passing_now": _("passing now"), "checks": _("Check runs"), "hints": _("hints"),
+              "top_failing_check": _("most common failing check"), "top_failing_status": _("Status"),
+              "top_failing_students": _("Students"), "top_failing_times": _("Times"),
+              "top_failing_message": _("Message")}
+    rows = [[row[c] for c in CSV_COLUMNS] for row in summary_rows(s)]
+    return Table(_("Self-check use"), list(CSV_COLUMNS), [labels[c] for c in CSV_COLUMNS], rows)
 
 
 def cell_text(v: Any) -> str:

@@ -1,5 +1,5 @@
 """The instructor's page of the progress service: per assignment, the item table with its flags and plots, the
-failure groups, the self-check view and the similar answers; an Excel workbook with one sheet per view.
+failure groups, the self-check use (live: read on every request) and the similar answers; an Excel workbook with one sheet per view.
 
     <prefix>insight/                         the assignments in the gradebook
     <prefix>insight/<assignment>             the page
@@ -13,6 +13,8 @@ get 403 everywhere (the staff page's own check, medai.progress.staff_page.app). 
 the similarity list says "look at these", no more.
 """
 from __future__ import annotations
+
+import asyncio
 
 from tornado import web
 
@@ -67,6 +69,12 @@ def _assignments(db_url: str) -> list[str]:
         return assignment_names(gb)
 
 
+def _selfchecks(layout, assignment: str, students: list[str]):
+    from medai.progress.insight.selfcheck_use import selfcheck_use
+
+    return selfcheck_use(layout=layout, assignment=assignment, students=students)
+
+
 def _plot(items, name: str, tracks: dict, lang: str) -> bytes:
     from medai.progress.insight.plots import plot_png
 
@@ -107,6 +115,12 @@ class _InsightHandler(_Handler):
             raise web.HTTPError(404, self.words.gettext("the gradebook has no assignment {id}").format(
                 id=repr(assignment))) from None
 
+    async def selfchecks(self, assignment: str):
+        """Read on every request, never cached: the log grows while students work (the view is live)."""
+        students = [s.id for s in self.state.inputs().students]
+        return await asyncio.get_running_loop().run_in_executor(self.state.pool, _selfchecks, self.state.layout,
+                                                                assignment, students)
+
     def tracks(self) -> dict[str, str]:
         return {s.id: s.track for s in self.state.inputs().students}
 
@@ -130,18 +144,26 @@ class InsightHandler(_InsightHandler):
     async def get(self, assignment: str) -> None:
         items = await self.view("items", assignment)
         first = await self.view("items-first", assignment)
-        failures = similarity = None
+        failures = similarity = selfcheck = None
         if self.instructor:
             failures = await self.view("failures", assignment)
             similarity = await self.view("similarity", assignment)
+            selfcheck = await self.selfchecks(assignment)
         from medai.progress.insight.tables import assignment_notes, flag_text
 
         w = self.words
-        self.render("insight.html", a=items, first=first if first.resubmitted else None, failures=failures, similarity=similarity, url=self.url,
-                    notes=assignment_notes(items, w), flag_text=lambda f: flag_text(f, w), segments=segments,
-                    formgrader=self.formgrader_link, instructor=self.instructor,
+        tz = self.state.inputs().course.course.timezone
+        self.render("insight.html", a=items, first=first if first.resubmitted else None, failures=failures,
+                    similarity=similarity, url=self.url, notes=assignment_notes(items, w),
+                    flag_text=lambda f: flag_text(f, w), segments=segments, formgrader=self.formgrader_link,
+                    instructor=self.instructor,
                     students=lambda n: w.ngettext("{n} student", "{n} students", n).format(n=n),
-                    selfcheck=None)  # selfcheck_use (medai.progress.insight.selfcheck_use) is wired here
+                    selfcheck=selfcheck, recording=self.state.inputs().course.selfchecks.record,
+                    used=lambda sc: w.ngettext(
+                        "{assignment}: {n} student used the self-checks, {records} times ({first} to {last})",
+                        "{assignment}: {n} students used the self-checks, {records} times ({first} to {last})",
+                        sc.students).format(assignment=sc.assignment, n=sc.students, records=sc.records,
+                                            first=w.date(sc.first, tz), last=w.date(sc.last, tz)))
 
 
 class InsightPlotHandler(_InsightHandler):
@@ -166,8 +188,12 @@ class InsightDownloadHandler(_InsightHandler):
         if self.instructor:
             views["failures"] = await self.view("failures", assignment)
             views["similarity"] = await self.view("similarity", assignment)
-        data = await self.state.render(("insight-xlsx", assignment, self.instructor, self.lang), _workbook, views,
-                                       self.lang)
+        key = ("insight-xlsx", assignment, self.instructor, self.lang)
+        if self.instructor:  # the self-check sheet is live: this workbook is built afresh
+            views["selfcheck"] = await self.selfchecks(assignment)
+            data = await asyncio.get_running_loop().run_in_executor(self.state.pool, _workbook, views, self.lang)
+        else:
+            data = await self.state.render(key, _workbook, views, self.lang)
         self.set_header("Content-Type", XLSX_TYPE)
         self.set_header("Content-Disposition", f'attachment; filename="{assignment}-insight.xlsx"')
         self.set_header("Cache-Control", "private, no-store")
