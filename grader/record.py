@@ -18,7 +18,7 @@ from medai.grader.results import CellScore, LateRecord, NotebookResult, Status
 from medai.nbgrader_adapter.converters import autograde_split
 from medai.nbgrader_adapter.gradebook import gradebook, utc
 
-_ORDER = [Status.INVALID, Status.TIMED_OUT, Status.FAILED]
+_ORDER = [Status.INVALID, Status.TIMED_OUT, Status.FAILED, Status.CELL_TIMEOUT]
 
 
 def keep_executed(sub: Submission) -> None:
@@ -35,6 +35,14 @@ def _write_notebook(path: Path, text: str, permissions: int) -> None:
         path.unlink()
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     os.chmod(path, permissions)
+
+
+def _scored(name: str, executed) -> NotebookResult:
+    """A notebook nbgrader scored: graded, or (scored the same) with the cells the cell timeout interrupted."""
+    if executed is None or not executed.cell_timeouts:
+        return NotebookResult(name, Status.GRADED, seconds=executed.seconds if executed else 0.0)
+    return NotebookResult(name, Status.CELL_TIMEOUT, ", ".join(executed.cell_timeouts) + " ran into the cell "
+                          "timeout: interrupted, then scored as nbgrader scores it", seconds=executed.seconds)
 
 
 def save_grades(sub: Submission) -> None:
@@ -68,9 +76,8 @@ def save_grades(sub: Submission) -> None:
             for cls in writer_classes:
                 nb, resources = cls(config=run.record_config)(nb, resources)
             _write_notebook(folder / name, nbformat.writes(nb), permissions)
-            seconds = next((n.seconds for n in sub.execution.notebooks if n.name == name), 0.0) \
-                if sub.execution else 0.0
-            outcomes.append(NotebookResult(name, Status.GRADED, seconds=seconds))
+            executed = next((n for n in sub.execution.notebooks if n.name == name), None) if sub.execution else None
+            outcomes.append(_scored(name, executed))
         except Exception as err:  # noqa: BLE001
             from medai.grader.execute import describe
 
@@ -164,7 +171,7 @@ def deadline(sub: Submission):
 def feedback(sub: Submission) -> None:
     """nbgrader's GenerateFeedback for this student (HTML under feedback/), hidden tests shown or withheld by
     the policy (medai.grader.visibility); returning it to the student is `medai feedback`'s or the queue's."""
-    if not sub.run.options.feedback or sub.result.status != Status.GRADED:
+    if not sub.run.options.feedback or not sub.result.status.scored:
         return
     from nbgrader.converters import GenerateFeedback
 
@@ -188,7 +195,7 @@ def refresh_feedback(sub: Submission) -> None:
     from medai.grader.visibility import hidden_now
 
     result = sub.result
-    if not sub.run.options.feedback or result.status != Status.GRADED:
+    if not sub.run.options.feedback or not result.status.scored:
         return
     if result.feedback and result.feedback_hidden_tests == hidden_now(sub.run.options.hidden_tests, deadline(sub)):
         return

@@ -1,0 +1,170 @@
+"""`medai grade` reports what stock `nbgrader autograde` knows, and keeps what it keeps (issue 18, items 1-6).
+
+One small course of our own, copied: stock nbgrader autogrades one copy, `medai grade` (sandboxed when root)
+the other, and every grade cell must score the same. On top of the scores, medai must say what happened: a
+cell that ran into the cell timeout (its own status, naming the cell, in the summary, the state and the exit
+status), a grade or locked cell deleted or added (tampering, naming the cell), a renamed notebook (in the
+student's file name, not "did you forget to run generate_assignment"), hidden tests with no due date (withheld
+from the feedback, the summary says so), files the notebook wrote (kept in autograded/ as stock keeps them),
+and a stray course.yaml (not used for a course directory it does not belong to).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from medai.grader.context import GradeOptions
+from medai.grader.pipeline import grade
+from medai.grader.results import Status
+from medai.grader.target import load_target
+from tests.grade_support import gradebook_scores, make_course, results_json, stock_autograde, submit
+
+pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+CELL_TIMEOUT = 2
+
+
+def cell(kind: str, source: str, grade_id: str, *, points: int = 0, solution: bool = False) -> nbformat.NotebookNode:
+    meta = {"schema_version": 3, "grade_id": grade_id, "grade": bool(points), "solution": solution,
+            "locked": not solution}
+    if points:
+        meta["points"] = points
+    new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    return new(source, metadata={"nbgrader": meta})
+
+
+def notebook(*cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(metadata=KERNEL)
+    nb.cells = list(cells)
+    return nb
+
+
+def answer(code: str) -> str:
+    return f"### BEGIN SOLUTION\n{code}\n### END SOLUTION"
+
+
+def three_cells() -> nbformat.NotebookNode:
+    return notebook(cell("code", "BASE = 2", "setup"),
+                    cell("code", answer("def twice(x):\n    return BASE * x"), "answer", solution=True),
+                    cell("code", "assert twice(2) == 4", "test_twice", points=1),
+                    cell("code", "assert twice(0) == 0", "test_zero", points=1))
+
+
+HIDDEN = "assert twice(5) == 10  # the hidden one"
+SOURCE = {
+    "loop": {"loop.ipynb": notebook(cell("code", answer("def twice(x):\n    return 2 * x"), "answer", solution=True),
+                                    cell("code", "assert twice(2) == 4", "test_twice", points=1),
+                                    cell("code", answer("def half(x):\n    return x / 2"), "answer2", solution=True),
+                                    cell("code", "assert half(4) == 2", "test_half", points=1))},
+    "cells": {"cells.ipynb": three_cells()},
+    "writes": {"writes.ipynb": notebook(
+        cell("code", answer("import pathlib\npathlib.Path('out.csv').write_text('a,b\\n1,2\\n')\n"
+                            "pathlib.Path('results').mkdir()\npathlib.Path('results/summary.txt').write_text('ok')\n"
+                            "pathlib.Path('given.txt').write_text('changed by the notebook')"),
+             "answer", solution=True),
+        cell("code", "assert open('out.csv').read().startswith('a,b')", "test_file", points=1)),
+        "given.txt": "as given\n"},
+    "hidden": {"hidden.ipynb": notebook(
+        cell("code", answer("def twice(x):\n    return 2 * x"), "answer", solution=True),
+        cell("code", f"assert twice(2) == 4\n### BEGIN HIDDEN TESTS\n{HIDDEN}\n### END HIDDEN TESTS", "test_twice",
+             points=2))},
+    "renamed": {"QR.ipynb": notebook(cell("code", answer("def twice(x):\n    return 2 * x"), "answer", solution=True),
+                                     cell("code", "assert twice(2) == 4", "test_twice", points=1))},
+}
+
+
+def released(root: Path, assignment: str, name: str) -> nbformat.NotebookNode:
+    return nbformat.read(root / "release" / assignment / name, as_version=4)
+
+
+def solved(root: Path, assignment: str, name: str, **answers: str) -> nbformat.NotebookNode:
+    """The released notebook with its answer cells filled in (grade_id -> code)."""
+    nb = released(root, assignment, name)
+    for c in nb.cells:
+        grade_id = c.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            c.source = answers[grade_id]
+    return nb
+
+
+TWICE = "def twice(x):\n    return 2 * x"
+
+
+def build(root: Path) -> Path:
+    make_course(root, SOURCE, course_id="reports", extra_config=f"c.Execute.timeout = {CELL_TIMEOUT}\n")
+    submit(root, "loop", "honest", {"loop.ipynb": solved(root, "loop", "loop.ipynb", answer=TWICE,
+                                                         answer2="def half(x):\n    return x / 2")})
+    submit(root, "loop", "looping", {"loop.ipynb": solved(root, "loop", "loop.ipynb", answer=TWICE,
+                                                          answer2="while True:\n    pass")})
+    full = solved(root, "cells", "cells.ipynb", answer="def twice(x):\n    return BASE * x")
+    submit(root, "cells", "honest", {"cells.ipynb": full})
+    deleted = solved(root, "cells", "cells.ipynb", answer="def twice(x):\n    return BASE * x")
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_zero"]
+    submit(root, "cells", "deleted_grade", {"cells.ipynb": deleted})
+    no_setup = solved(root, "cells", "cells.ipynb", answer="BASE = 2\ndef twice(x):\n    return BASE * x")
+    no_setup.cells = [c for c in no_setup.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "setup"]
+    submit(root, "cells", "deleted_locked", {"cells.ipynb": no_setup})
+    added = solved(root, "cells", "cells.ipynb", answer="def twice(x):\n    return BASE * x")
+    added.cells.append(cell("code", "assert True", "test_bonus", points=5))
+    submit(root, "cells", "added_grade", {"cells.ipynb": added})
+    submit(root, "writes", "writer", {"writes.ipynb": root / "source" / "writes" / "writes.ipynb",
+                                      "given.txt": b"as given\n"})
+    submit(root, "hidden", "solved", {"hidden.ipynb": solved(root, "hidden", "hidden.ipynb", answer=TWICE)})
+    submit(root, "renamed", "renamer", {"QR (1).ipynb": solved(root, "renamed", "QR.ipynb", answer=TWICE)})
+    submit(root, "renamed", "honest", {"QR.ipynb": solved(root, "renamed", "QR.ipynb", answer=TWICE)})
+    return root
+
+
+def options(accounts, **kw) -> GradeOptions:
+    if accounts is None:
+        return GradeOptions(workers=2, unsafe=True, progress=False, **kw)
+    return GradeOptions(workers=2, progress=False, sandbox_prefix=accounts.prefix, **kw)
+
+
+@pytest.fixture(scope="module")
+def courses(tmp_path_factory):
+    base = tmp_path_factory.mktemp("reports")
+    original = build(base / "original")
+    stock, ours = base / "stock", base / "medai"
+    shutil.copytree(original, stock)
+    shutil.copytree(original, ours)
+    return stock, ours
+
+
+GRADED: dict[str, tuple] = {}
+
+
+def graded(courses, accounts, assignment: str):
+    """(summary, results, stock's success per student) for one assignment, graded once per module."""
+    if assignment not in GRADED:
+        stock, ours = courses
+        students = sorted(p.name for p in (stock / "submitted").iterdir() if (p / assignment).is_dir())
+        ok = stock_autograde(stock, assignment, students)
+        summary = grade(target=load_target(course_dir=ours, assignment=assignment, course=None),
+                        options=options(accounts))
+        assert gradebook_scores(ours, assignment, students) == gradebook_scores(stock, assignment, students)
+        results = {r.student: r for r in summary.results}
+        for student in students:
+            assert results[student].status.scored == ok[student], (student, results[student])
+        GRADED[assignment] = summary, results, ok
+    return GRADED[assignment]
+
+
+@pytest.mark.slow
+def test_a_cell_timeout_is_its_own_status_naming_the_cell(courses, accounts):
+    summary, results, ok = graded(courses, accounts, "loop")
+    looping, honest = results["looping"], results["honest"]
+    assert ok["looping"] and looping.score == 1  # stock scores it, the interrupted cell's test gets 0
+    assert looping.status == Status.CELL_TIMEOUT, looping
+    assert "cell 'answer2'" in looping.reason and f"({CELL_TIMEOUT} s)" in looping.reason, looping.reason
+    assert honest.status == Status.GRADED and honest.score == 2 and not honest.reason
+    lines = summary.lines()
+    assert "graded 1, cell timeout 1, failed 0, timed out 0," in lines[1], lines
+    assert any(line.startswith("  ! looping: cell timeout: loop.ipynb: cell 'answer2'") for line in lines), lines
+    assert summary.exit_code == 1
+    state = results_json(courses[1], "loop")
+    assert state["looping"]["status"] == "cell timeout" and "answer2" in state["looping"]["reason"]
+    assert state["looping"]["feedback"]  # scored as stock scores it: the student gets feedback
