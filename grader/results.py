@@ -160,9 +160,9 @@ class Summary:
             + (f", rejected from the exchange {len(self.rejected)}" if self.rejected else ""),
         ]
         for r in self.attention:
-            what = r.status.value if r.status.needs_attention else "tampered"
-            detail = r.reason if r.status.needs_attention else "; ".join(r.tampered[:3])
-            out.append(f"  ! {r.student}: {what}: {detail}")
+            said = [f"{r.status.value}: {r.reason}"] if r.status.needs_attention else []
+            said += ["tampered: " + "; ".join(r.tampered[:3])] if r.tampered else []
+            out.append(f"  ! {r.student}: " + "; ".join(said))
         for folder, reason in self.rejected:
             out.append(f"  ! rejected {folder}: {reason}")
         for r in self.late:

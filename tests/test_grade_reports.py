@@ -168,3 +168,24 @@ def test_a_cell_timeout_is_its_own_status_naming_the_cell(courses, accounts):
     state = results_json(courses[1], "loop")
     assert state["looping"]["status"] == "cell timeout" and "answer2" in state["looping"]["reason"]
     assert state["looping"]["feedback"]  # scored as stock scores it: the student gets feedback
+
+
+@pytest.mark.slow
+def test_a_deleted_or_added_grade_or_locked_cell_is_tampering_naming_the_cell(courses, accounts):
+    summary, results, _ = graded(courses, accounts, "cells")
+    assert results["honest"].status == Status.GRADED and not results["honest"].tampered
+    assert results["honest"].score == 2
+    expected = {"deleted_grade": "grade cell 'test_zero' is missing from the submission (deleted)",
+                "deleted_locked": "locked cell 'setup' is missing from the submission (deleted)",
+                "added_grade": "grade cell 'test_bonus' is not part of the assignment (added)"}
+    for student, words in expected.items():
+        assert any(t.startswith(f"cells.ipynb: {words}") for t in results[student].tampered), results[student]
+        assert any(line.startswith(f"  ! {student}: ") and f"tampered: cells.ipynb: {words}" in line
+                   for line in summary.lines()), summary.lines()
+    # stock nbgrader scores the others without the deleted cell, and refuses a notebook with an added grade cell
+    assert results["deleted_grade"].status == results["deleted_locked"].status == Status.GRADED
+    added = results["added_grade"]
+    assert added.status == Status.FAILED and added.reason.startswith(
+        "cells.ipynb: grade cell 'test_bonus' is not part of the assignment (added), and nbgrader refuses"), added
+    assert f"tampered {len(expected)}," in summary.lines()[1]
+    assert summary.exit_code == 1
