@@ -13,7 +13,7 @@ from pathlib import Path
 
 from medai.grader.cell_proof import tampered_cells
 from medai.grader.context import Submission
-from medai.grader.prepare import _now, autograded_dir, new_result, run_converter, submitted_dir
+from medai.grader.prepare import _now, autograded_dir, new_result, run_converter, submitted_dir, unknown_notebooks
 from medai.grader.results import CellScore, LateRecord, NotebookResult, Status
 from medai.nbgrader_adapter.converters import autograde_split
 from medai.nbgrader_adapter.gradebook import gradebook, utc
@@ -108,7 +108,9 @@ def read_scores(sub: Submission) -> None:
             if result is None and (submitted_dir(sub) / name).exists():
                 result = NotebookResult(name, sub.result.status, sub.result.reason)
             elif result is None:
-                result = NotebookResult(name, Status.MISSING, "not submitted: scored 0")
+                others = unknown_notebooks(sub)
+                result = NotebookResult(name, Status.MISSING, "not submitted: scored 0" + (
+                    f" ({', '.join(map(repr, others))} is not part of the assignment)" if others else ""))
             try:
                 snb = gb.find_submission_notebook(notebook, run.target.assignment, sub.student)
             except MissingEntry:

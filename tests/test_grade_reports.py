@@ -189,3 +189,16 @@ def test_a_deleted_or_added_grade_or_locked_cell_is_tampering_naming_the_cell(co
         "cells.ipynb: grade cell 'test_bonus' is not part of the assignment (added), and nbgrader refuses"), added
     assert f"tampered {len(expected)}," in summary.lines()[1]
     assert summary.exit_code == 1
+
+
+@pytest.mark.slow
+def test_a_renamed_notebook_is_named_in_the_reason_and_the_counts_agree(courses, accounts):
+    summary, results, ok = graded(courses, accounts, "renamed")
+    assert not ok["renamer"] and ok["honest"]
+    renamer = results["renamer"]
+    assert renamer.status == Status.FAILED
+    assert renamer.reason == "notebook 'QR (1).ipynb' is not part of assignment renamed (expected QR.ipynb)"
+    assert "generate_assignment" not in "\n".join(summary.lines())
+    first, counts = summary.lines()[:2]
+    assert first.startswith("renamed: 2 processed this run, 0 unchanged since last run"), first
+    assert counts.startswith("  graded 1, cell timeout 0, failed 1,"), counts

@@ -7,7 +7,8 @@ Depends on nbgrader 0.9.6:
   needs the gradebook (medai runs those before it in the sandbox and the rest in the writer);
 - the log messages of its sanitizing preprocessors: "Sanitizing <path>.ipynb", "Attribute '<attr>' for cell
   <id> has changed" (OverwriteCells restoring a locked/grade cell), "Cell with id '<id>' exists multiple
-  times" (DeduplicateIds), and the wording of invalid-notebook and metadata-version errors;
+  times" (DeduplicateIds), "No notebooks found, ..." (Autograde, no submitted notebook is the assignment's),
+  and the wording of invalid-notebook and metadata-version errors;
 - the gradebook keeps each locked cell's checksum as it was *before* hidden tests were removed, so a cell with
   hidden tests is always logged as changed (`nbgrader.utils.compute_checksum`).
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 CHANGED = re.compile(r"Attribute '(\w+)' for cell (\S+) has changed")
 DUPLICATE = re.compile(r"Cell with id '(\S+)' exists multiple times")
+NO_NOTEBOOKS = "No notebooks found"  # Autograde's error when no submitted notebook is one of the assignment's
 SANITIZING = re.compile(r"Sanitizing (.+\.ipynb)")
 _INVALID_JSON = re.compile(r"NotJSONError|does not appear to be JSON|JSONDecodeError|Unreadable Notebook|"
                            r"Notebook does not appear|not valid JSON")
