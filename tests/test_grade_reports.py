@@ -191,6 +191,34 @@ def test_a_deleted_or_added_grade_or_locked_cell_is_tampering_naming_the_cell(co
     assert summary.exit_code == 1
 
 
+def text_of(page: Path) -> str:
+    """The feedback page's text (code is highlighted token by token)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_hidden_tests_are_withheld_when_there_is_no_due_date_and_the_summary_says_so(courses, accounts):
+    from nbgrader.apps import NbGraderAPI
+
+    from medai.nbgrader_adapter.config import load_course_config
+
+    summary, results, _ = graded(courses, accounts, "hidden")
+    solved_ = results["solved"]
+    assert solved_.status == Status.GRADED and solved_.score == 2
+    assert solved_.feedback and solved_.feedback_hidden_tests is True
+    stock, ours = courses
+    config = load_course_config(stock)
+    config.CourseDirectory.root = str(stock)
+    assert NbGraderAPI(config=config).generate_feedback("hidden", "solved", force=True)["success"]
+    stock_html, ours_html = (text_of(root / "feedback" / "solved" / "hidden" / "hidden.html") for root in courses)
+    assert "the hidden one" in stock_html  # stock's feedback shows them: what leaked
+    assert "the hidden one" not in ours_html and "twice(2) == 4" in ours_html
+    assert any("hidden tests withheld from feedback: hidden has no due date" in line for line in summary.lines())
+
+
 @pytest.mark.slow
 def test_a_renamed_notebook_is_named_in_the_reason_and_the_counts_agree(courses, accounts):
     summary, results, ok = graded(courses, accounts, "renamed")
