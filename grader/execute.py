@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from traitlets.config import Config
 
 from medai.grader.results import Status
+from medai.grader.written_files import Written
 from medai.nbgrader_adapter.converters import autograde_split
 
 OUTPUT_LIMIT = 1 << 20  # bytes of text per output kept in the autograded notebook (nbgrader keeps all)
@@ -50,6 +51,7 @@ class ExecResult:
     slot: str = ""
     preloaded: bool = False
     seconds: float = 0.0
+    written: Written | None = None  # files the code wrote (kept in the autograded directory, as nbgrader does)
 
 
 # A kernel that dies before it answers kernel_info ran no student code; under heavy load one occasionally does
@@ -147,6 +149,11 @@ class Slot:
                             continue  # no cell ran yet: a fresh kernel, once
                         result.notebooks.append(self._failed(name, job, err, expired, time.monotonic() - t0))
                         break
+            if not expired.is_set() and all(nb.status == Status.GRADED for nb in result.notebooks):
+                try:
+                    result.written = handle.written(skip=job.notebooks)
+                except Exception:  # noqa: BLE001 - the job process is gone (the submission killed it): none kept
+                    result.written = None
         finally:
             timer.cancel()
             handle.close()

@@ -83,6 +83,10 @@ def save_grades(sub: Submission) -> None:
 
             outcomes.append(NotebookResult(name, Status.FAILED, f"nbgrader could not score it: {describe(err)}"))
             failed = True
+    if not failed and sub.execution is not None and sub.execution.written is not None:
+        from medai.grader.written_files import apply
+
+        apply(folder, sub.execution.written)  # what the notebooks wrote stays, as in nbgrader's own directory
     if failed:
         import shutil
 

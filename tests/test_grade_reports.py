@@ -191,6 +191,21 @@ def test_a_deleted_or_added_grade_or_locked_cell_is_tampering_naming_the_cell(co
     assert summary.exit_code == 1
 
 
+@pytest.mark.slow
+def test_files_the_notebook_writes_stay_in_autograded_as_stock_keeps_them(courses, accounts):
+    _, results, _ = graded(courses, accounts, "writes")
+    assert results["writer"].status == Status.GRADED and results["writer"].score == 1
+
+    def kept(root: Path) -> dict[str, bytes]:
+        folder = root / "autograded" / "writer" / "writes"
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and p.suffix != ".ipynb"}
+
+    stock, ours = courses
+    assert "out.csv" in kept(stock) and kept(stock)["given.txt"] == b"changed by the notebook"
+    assert kept(ours) == kept(stock)
+
+
 def text_of(page: Path) -> str:
     """The feedback page's text (code is highlighted token by token)."""
     import html
@@ -230,3 +245,25 @@ def test_a_renamed_notebook_is_named_in_the_reason_and_the_counts_agree(courses,
     first, counts = summary.lines()[:2]
     assert first.startswith("renamed: 2 processed this run, 0 unchanged since last run"), first
     assert counts.startswith("  graded 1, cell timeout 0, failed 1,"), counts
+
+def test_written_files_are_kept_inside_the_autograded_directory_only(tmp_path):
+    from medai.grader.written_files import Written, apply, changes
+
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    (work / "given.txt").write_text("as given")
+    (work / "same.txt").write_text("same")
+    (work / "sub" / "new.csv").write_text("a,b")
+    (work / "p1.ipynb").write_text("{}")
+    (work / "link").symlink_to("/etc/passwd")
+    found = changes(str(work), {"given.txt": b"before", "same.txt": b"same", "gone.txt": b"x", "p1.ipynb": b"{}"},
+                    skip=frozenset({"p1.ipynb"}))
+    assert found.files == {"given.txt": b"as given", "sub/new.csv": b"a,b"} and found.removed == ["gone.txt"]
+    assert changes(str(work), {}, limit=4).dropped  # over the limit: listed, not kept
+    folder = tmp_path / "autograded"
+    folder.mkdir()
+    (folder / "gone.txt").write_text("x")
+    apply(folder, Written(files={**found.files, "../escape.txt": b"no", "/tmp/abs.txt": b"no"}, removed=found.removed))
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == \
+        ["given.txt", "sub/new.csv"]
+    assert not (tmp_path / "escape.txt").exists()
