@@ -10,7 +10,10 @@ and a stray course.yaml (not used for a course directory it does not belong to).
 """
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -19,10 +22,12 @@ import pytest
 from medai.grader.context import GradeOptions
 from medai.grader.pipeline import grade
 from medai.grader.results import Status
-from medai.grader.target import load_target
+from medai.grader.target import course_file_for, load_target
+from tests.conftest import REPO
 from tests.grade_support import gradebook_scores, make_course, results_json, stock_autograde, submit
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
+MEDAI = str(Path(sys.executable).with_name("medai"))
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 CELL_TIMEOUT = 2
 
@@ -245,6 +250,62 @@ def test_a_renamed_notebook_is_named_in_the_reason_and_the_counts_agree(courses,
     first, counts = summary.lines()[:2]
     assert first.startswith("renamed: 2 processed this run, 0 unchanged since last run"), first
     assert counts.startswith("  graded 1, cell timeout 0, failed 1,"), counts
+
+
+def test_a_course_yaml_is_used_only_for_the_course_directory_it_belongs_to(tmp_path):
+    yaml = tmp_path / "course" / "course.yaml"
+    yaml.parent.mkdir()
+    yaml.write_text("course: {}\n")
+    deployment, other = tmp_path / "srv" / "course", tmp_path / "elsewhere"
+    path, note = course_file_for(course_dir=other, deployment_course_dir=deployment, course_file=yaml, named_by=None)
+    assert path is None and "belongs to the deployment's course directory" in note and str(other) in note
+    path, note = course_file_for(course_dir=deployment, deployment_course_dir=deployment, course_file=yaml,
+                                 named_by=None)
+    assert path == yaml and note == f"course.yaml: {yaml} (the deployment's, for its course directory {deployment})"
+    path, note = course_file_for(course_dir=other, deployment_course_dir=deployment, course_file=yaml,
+                                 named_by="--course")
+    assert path == yaml and note.endswith("(named by --course)")
+    assert course_file_for(course_dir=other, deployment_course_dir=deployment, course_file=tmp_path / "none.yaml",
+                           named_by=None) == (None, "")
+
+
+def late_penalty(root: Path, assignment: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "qr") as gb:
+        return float(gb.find_submission(assignment, "late").late_submission_penalty or 0)
+
+
+@pytest.mark.slow
+def test_a_stray_course_yaml_in_the_working_directory_is_not_used(tmp_path, accounts):
+    """The repository's course/course.yaml lists c02-diagnostic-metrics, due 2026-09-21, with a late policy;
+    an unrelated course directory with an assignment of that name, graded from the repository, must get stock
+    nbgrader's scores (no due date, no penalty) and one note saying which course.yaml was not used and why."""
+    assignment = "c02-diagnostic-metrics"
+    original = make_course(tmp_path / "original", {assignment: {"QR.ipynb": SOURCE["renamed"]["QR.ipynb"]}},
+                           course_id="qr")
+    submit(original, assignment, "late", {"QR.ipynb": solved(original, assignment, "QR.ipynb", answer=TWICE)},
+           timestamp="2026-10-20 10:00:00.000000 UTC")
+    stock, ours = tmp_path / "stock", tmp_path / "medai"
+    shutil.copytree(original, stock)
+    shutil.copytree(original, ours)
+    stock_autograde(stock, assignment, ["late"])
+    env = {k: v for k, v in os.environ.items() if k not in ("MEDAI_COURSE", "MEDAI_COURSE_DIR")}
+    env.update(MEDAI_ROOT=str(tmp_path / "deployment"),
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    args = [MEDAI, "grade", assignment, "--course-dir", str(ours), "--workers", "1", "--no-feedback", "--quiet"]
+    if accounts is None:
+        args.append("--unsafe")
+    else:
+        env["MEDAI_SANDBOX_PREFIX"] = accounts.prefix
+    done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert gradebook_scores(ours, assignment, ["late"]) == gradebook_scores(stock, assignment, ["late"])
+    assert late_penalty(ours, assignment) == late_penalty(stock, assignment) == 0
+    notes = [line for line in done.stdout.splitlines() if "course.yaml" in line]
+    assert len(notes) == 1 and "belongs to the deployment's course directory" in notes[0], done.stdout
+    assert "does not list" not in done.stdout and "late late" not in done.stdout
+
 
 def test_written_files_are_kept_inside_the_autograded_directory_only(tmp_path):
     from medai.grader.written_files import Written, apply, changes
