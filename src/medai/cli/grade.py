@@ -126,8 +126,8 @@ def register(sub, common) -> None:
                     "each submission in a sandbox (own account, no network, rlimits, wall-clock limit), writes "
                     "scores into nbgrader's gradebook from one writer process and generates feedback. Works on any "
                     "nbgrader course directory. Run again after an interruption: finished submissions are kept. "
-                    "Exit status 0: all graded cleanly; 1: something needs attention (failed, timed out, invalid, "
-                    "tampered); 2: a usage or setup error.")
+                    "Exit status 0: all graded cleanly; 1: something needs attention (failed, timed out, a cell "
+                    "timeout, invalid, tampered); 2: a usage or setup error.")
     p.add_argument("assignment", help="the assignment id (nbgrader's name)")
     p.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
     _grading_options(p)
