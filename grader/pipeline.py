@@ -71,7 +71,8 @@ def preload_modules(target: Target, options: GradeOptions) -> list[str]:
         return []
     from medai.grader.preload import assignment_imports
 
-    return assignment_imports(target.course_dir / "source" / target.assignment)
+    source = target.course_dir / "source" / target.assignment
+    return assignment_imports(source if source.is_dir() else target.course_dir / "release" / target.assignment)
 
 
 def exec_spec(target: Target, options: GradeOptions, *, client_uid: int, client_gid: int) -> sandbox.ExecSpec:
