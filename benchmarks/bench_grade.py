@@ -7,14 +7,21 @@ into two identical course directories. Then, on the same machine:
   stock   `nbgrader autograde ASSIGNMENT --force` (one process, one notebook after another; the deployment's
           own setting Execute.shutdown_kernel=immediate, which makes stock faster, see STACK-NOTES gotcha 4)
   medai   `medai grade ASSIGNMENT --force --no-feedback --workers W` (sandboxed when root)
-  raw     every sanitized notebook executed once with plain nbclient (a fresh kernel each, nothing else):
-          the floor that any grader must pay for running the students' code
+  raw     every sanitized notebook executed once with plain nbclient (a fresh kernel each, nothing else)
+  floor   the students' cells alone: the execution time of every code cell in raw's already started kernels
+          (nbclient's own per-cell timing), divided by the CPU count: what no grader can beat on this machine
 
 and it prints both wall times, the throughput ratio, whether every grade cell scored the same in both
-gradebooks, and the per-notebook overhead of each grader over raw execution (wall time x workers / notebooks,
-minus raw time / notebooks: what grading costs on top of running the code, per CPU slot).
+gradebooks, the per-notebook overhead of each grader over raw execution (wall time x workers / notebooks,
+minus raw time / notebooks: what grading costs on top of running the code, per CPU slot), and how far each
+grader is from the floor.
+
+With `--course-dir DIR` it runs on any nbgrader course directory instead (a course it was not written for):
+DIR's nbgrader_config.py, source/ (generated again into a fresh gradebook) and submitted/ are copied, and every
+assignment with submissions is graded (or those named with --assignment); DIR itself is not changed.
 
     sudo /opt/medai/venv/bin/python benchmarks/bench_grade.py [--submissions 40] [--workers 2]
+    sudo /opt/medai/venv/bin/python benchmarks/bench_grade.py --course-dir ~/other-course [--workers 2]
 """
 from __future__ import annotations
 
@@ -36,18 +43,20 @@ BIN = Path(sys.executable).parent
 
 
 def generate(root: Path, assignments: list[str]) -> None:
-    from traitlets.config import Config
-
-    from medai.nbgrader_adapter.config import api as nbgrader_api
-
     (root / "source").mkdir(parents=True)
     (root / "nbgrader_config.py").write_text("c.CourseDirectory.course_id = 'bench'\n"
                                              "c.Execute.timeout = 120\nc.Execute.shutdown_kernel = 'immediate'\n")
     for aid in assignments:
         shutil.copytree(REPO / "assignments" / aid, root / "source" / aid)
-    config = Config()
+    generate_all(root, assignments)
+
+
+def generate_all(root: Path, assignments: list[str]) -> None:
+    """nbgrader generate_assignment for each, into the course directory's own gradebook."""
+    from medai.nbgrader_adapter.config import api as nbgrader_api, load_course_config
+
+    config = load_course_config(root)
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.course_id = "bench"
     api = nbgrader_api(config)
     for aid in assignments:
         result = api.generate_assignment(aid, force=True, create=True)
@@ -77,6 +86,35 @@ def submissions(root: Path, aid: str, count: int) -> list[str]:
     return kinds
 
 
+def copy_course(source: Path, root: Path, only: list[str] | None) -> tuple[list[str], dict]:
+    """Another course directory, copied (config, source, submissions), generated again into a new gradebook."""
+    if not (source / "source").is_dir() or not (source / "submitted").is_dir():
+        raise SystemExit(f"{source}: an nbgrader course directory needs source/ and submitted/")
+    root.mkdir(parents=True)
+    config = source / "nbgrader_config.py"
+    text = config.read_text(encoding="utf-8") if config.is_file() else "c.CourseDirectory.course_id = 'bench'\n"
+    # the deployment's own setting (STACK-NOTES gotcha 4): makes stock faster, changes no score
+    (root / "nbgrader_config.py").write_text(text + "\nc.Execute.shutdown_kernel = 'immediate'\n", encoding="utf-8")
+    for name in ("source", "submitted"):
+        shutil.copytree(source / name, root / name, symlinks=True)
+    for extra in source.iterdir():  # files a course keeps beside them (helper modules, data)
+        if extra.is_file() and extra.name not in ("nbgrader_config.py", "gradebook.db"):
+            shutil.copy2(extra, root / extra.name)
+    found = sorted({p.name for p in (root / "submitted").glob("*/*") if p.is_dir()})
+    assignments = [a for a in found if not only or a in only]
+    if not assignments:
+        raise SystemExit(f"{source}: no submissions of {', '.join(only) if only else 'any assignment'}")
+    generate_all(root, assignments)
+    kinds = {aid: [p.parent.name for p in (root / "submitted").glob(f"*/{aid}")] for aid in assignments}
+    return assignments, kinds
+
+
+def course_id(root: Path) -> str:
+    from medai.nbgrader_adapter.config import load_course_config
+
+    return load_course_config(root).CourseDirectory.course_id
+
+
 def timed(cmd: list[str], cwd: Path) -> float:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     started = time.perf_counter()
@@ -87,11 +125,26 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return seconds
 
 
-def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int]:
-    """Execute each sanitized notebook (stock's autograded copy, outputs cleared) with nbclient alone."""
+def cell_seconds(nb) -> float:
+    """The code cells' execution time, from nbclient's own timing (execute_input to execute_reply)."""
+    import datetime as dt
+
+    total = 0.0
+    for cell in nb.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            total += (dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
+                      - dt.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    return total
+
+
+def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]:
+    """Execute each sanitized notebook (stock's autograded copy, outputs cleared) with nbclient alone: (wall
+    seconds, notebooks, seconds of the cells alone)."""
     from nbclient import NotebookClient
 
-    total, count = 0.0, 0
+    total, count, cells = 0.0, 0, 0.0
     for folder in sorted((root / "autograded").glob("*/*")):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / folder.name
@@ -102,18 +155,21 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int]:
                     if cell.cell_type == "code":
                         cell.outputs, cell.execution_count = [], None
                 started = time.perf_counter()
-                NotebookClient(nb, timeout=120, kernel_name="python3", shutdown_kernel="immediate",
-                               allow_errors=True, resources={"metadata": {"path": str(work)}}).execute()
+                client = NotebookClient(nb, timeout=120, kernel_name="python3", shutdown_kernel="immediate",
+                                        allow_errors=True, record_timing=True,
+                                        resources={"metadata": {"path": str(work)}})
+                client.execute()
                 total += time.perf_counter() - started
+                cells += cell_seconds(nb)
                 count += 1
-    return total, count
+    return total, count, cells
 
 
 def scores(root: Path) -> dict:
     from medai.nbgrader_adapter.gradebook import gradebook
 
     out = {}
-    with gradebook(f"sqlite:///{root / 'gradebook.db'}", "bench") as gb:
+    with gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id(root)) as gb:
         for assignment in gb.assignments:
             for nb in assignment.notebooks:
                 for snb in nb.submissions:
@@ -129,6 +185,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--unsafe", action="store_true", help="medai grade --unsafe (no root here)")
     parser.add_argument("--keep", action="store_true", help="keep the course directories")
+    parser.add_argument("--course-dir", type=Path, metavar="DIR",
+                        help="grade the submissions of this nbgrader course directory instead (copied, not changed)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
     assignments = args.assignment or ["c02-diagnostic-metrics"]
@@ -136,20 +194,26 @@ def main() -> int:
     base.chmod(0o755)
     try:
         template = base / "template"
-        generate(template, assignments)
-        kinds = {aid: submissions(template, aid, args.submissions) for aid in assignments}
+        if args.course_dir:
+            assignments, kinds = copy_course(args.course_dir.resolve(), template, args.assignment)
+        else:
+            generate(template, assignments)
+            kinds = {aid: submissions(template, aid, args.submissions) for aid in assignments}
         stock, ours = base / "stock", base / "medai"
         shutil.copytree(template, stock)
         shutil.copytree(template, ours)
         n = sum(len(k) for k in kinds.values())
-        mix = {k: sum(v.count(k) for v in kinds.values()) for k in ("correct", "wrong", "blank")}
+        mix = ({"from": str(args.course_dir)} if args.course_dir else
+               {k: sum(v.count(k) for v in kinds.values()) for k in ("correct", "wrong", "blank")})
         print(f"batch: {n} submissions of {', '.join(assignments)} ({mix}); {os.cpu_count()} CPUs")
 
         t_stock = sum(timed([str(BIN / "nbgrader"), "autograde", aid, "--force"], stock) for aid in assignments)
         medai = [str(BIN / "medai"), "grade", "--course-dir", str(ours), "--force", "--no-feedback", "--quiet",
                  "--no-collect", "--workers", str(args.workers)] + (["--unsafe"] if args.unsafe else [])
         t_medai = sum(timed([*medai, aid], base) for aid in assignments)
-        t_raw, notebooks = raw_nbclient(stock, assignments)
+        t_raw, notebooks, t_cells = raw_nbclient(stock, assignments)
+        cores = os.cpu_count() or 1
+        floor = t_cells / cores
 
         same = scores(stock) == scores(ours)
         print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
@@ -160,6 +224,9 @@ def main() -> int:
         print(f"overhead per notebook over raw nbclient: stock {(t_stock - t_raw) / notebooks:+.2f} s, "
               f"medai {(t_medai * args.workers - t_raw) / notebooks:+.2f} s per CPU slot "
               f"(negative: faster than raw, the zygote skips kernel start-up and imports)")
+        print(f"floor (the cells alone in started kernels, {t_cells:.1f} s / {cores} cores): {floor:7.1f} s   "
+              f"medai {t_medai / floor:.2f}x the floor, stock {t_stock / floor:.2f}x" if floor > 0 else
+              "floor: no cell timing recorded")
         return 0 if same else 1
     finally:
         if args.keep:

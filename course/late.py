@@ -41,7 +41,8 @@ HIDDEN_TEST_POLICIES = ("always", "after-due", "never")  # course.yaml grading.h
 
 def hidden_now(policy: str, deadline: datetime | None, now: datetime | None = None) -> bool:
     """Whether a student is shown hidden tests' results (and so the score they make up) only later: feedback
-    generated now withholds them, and the My-course panel shows no score (pure; `deadline` None: no due date)."""
+    generated now withholds them, and the My-course panel shows no score (pure; `deadline` None: no due date,
+    which under after-due withholds them until an instructor sets one or chooses `always`)."""
     if policy not in HIDDEN_TEST_POLICIES:
         raise ValueError(f"hidden test policy must be one of {', '.join(HIDDEN_TEST_POLICIES)}, not {policy!r}")
     if policy == "always":
@@ -49,7 +50,7 @@ def hidden_now(policy: str, deadline: datetime | None, now: datetime | None = No
     if policy == "never":
         return True
     now = now or datetime.now(timezone.utc)
-    return deadline is not None and now < deadline
+    return deadline is None or now < deadline
 
 
 def deadline_for(course: Course, *, assignment_id: str, student: str) -> datetime:

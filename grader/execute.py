@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from traitlets.config import Config
 
 from medai.grader.results import Status
+from medai.grader.written_files import Written
 from medai.nbgrader_adapter.converters import autograde_split
 
 OUTPUT_LIMIT = 1 << 20  # bytes of text per output kept in the autograded notebook (nbgrader keeps all)
@@ -40,6 +41,7 @@ class NotebookExec:
     reason: str = ""
     executed: str | None = None  # the notebook after the worker preprocessors (JSON text)
     seconds: float = 0.0
+    cell_timeouts: list[str] = field(default_factory=list)  # cells interrupted at nbgrader's cell timeout
 
 
 @dataclass
@@ -49,6 +51,7 @@ class ExecResult:
     slot: str = ""
     preloaded: bool = False
     seconds: float = 0.0
+    written: Written | None = None  # files the code wrote (kept in the autograded directory, as nbgrader does)
 
 
 # A kernel that dies before it answers kernel_info ran no student code; under heavy load one occasionally does
@@ -71,6 +74,23 @@ def describe(err: BaseException) -> str:
     if name == "CellTimeoutError":
         return f"a cell did not finish in time: {first}"
     return f"{name}: {first}" if first else name
+
+
+def cell_label(cell, index: int) -> str:
+    """How a person finds the cell: its nbgrader grade id, else its cell id, else its position."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return repr(grade_id or cell.get("id") or f"#{index + 1}")
+
+
+class CellTimeouts:
+    """Mixed into the configured Execute preprocessor: records every cell nbclient interrupts at the cell
+    timeout (`cell_timeouts`, as "cell 'id' (N s)"); what it does with the cell is nbgrader's, unchanged."""
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:  # None: a reply the grader's own guard waited for, no cell of the submission
+            index = next((i for i, c in enumerate(self.nb.cells) if c is cell), len(self.nb.cells))
+            self.__dict__.setdefault("cell_timeouts", []).append(f"cell {cell_label(cell, index)} ({timeout} s)")
+        return await super()._async_handle_timeout(timeout, cell)
 
 
 def _cap_outputs(nb, limit: int) -> None:
@@ -120,15 +140,20 @@ class Slot:
                     continue
                 for attempt in range(KERNEL_START_ATTEMPTS):
                     try:
-                        text = self._execute(name, job, handle, worker_classes)
+                        text, timeouts = self._execute(name, job, handle, worker_classes)
                         result.notebooks.append(NotebookExec(name, Status.GRADED, executed=text,
-                                                             seconds=time.monotonic() - t0))
+                                                             seconds=time.monotonic() - t0, cell_timeouts=timeouts))
                         break
                     except Exception as err:  # noqa: BLE001 - the submission's problem, recorded
                         if attempt + 1 < KERNEL_START_ATTEMPTS and not expired.is_set() and died_at_start(err):
                             continue  # no cell ran yet: a fresh kernel, once
                         result.notebooks.append(self._failed(name, job, err, expired, time.monotonic() - t0))
                         break
+            if not expired.is_set() and all(nb.status == Status.GRADED for nb in result.notebooks):
+                try:
+                    result.written = handle.written(skip=job.notebooks)
+                except Exception:  # noqa: BLE001 - the job process is gone (the submission killed it): none kept
+                    result.written = None
         finally:
             timer.cancel()
             handle.close()
@@ -136,8 +161,9 @@ class Slot:
         result.seconds = time.monotonic() - start
         return result
 
-    def _execute(self, name: str, job: ExecJob, handle, worker_classes) -> str:
-        """One notebook through the worker-side preprocessors, in a fresh kernel; the executed notebook's JSON."""
+    def _execute(self, name: str, job: ExecJob, handle, worker_classes) -> tuple[str, list[str]]:
+        """One notebook through the worker-side preprocessors, in a fresh kernel; the executed notebook's JSON
+        and the cells interrupted at the cell timeout."""
         import nbformat
         from nbconvert.preprocessors import ExecutePreprocessor
 
@@ -151,9 +177,10 @@ class Slot:
             "metadata": {"path": handle.workdir, "name": name.rsplit(".", 1)[0]},
             "unique_key": name.rsplit(".", 1)[0],
         }
+        timeouts: list[str] = []
         for cls in worker_classes:
-            if issubclass(cls, ExecutePreprocessor):  # grade cells prove they ran as written
-                cls = guarded(cls)
+            if issubclass(cls, ExecutePreprocessor):  # grade cells prove they ran as written; cell timeouts noted
+                cls = type(f"Timed{cls.__name__}", (CellTimeouts, guarded(cls)), {})
             pp = cls(config=job.config)
             if isinstance(pp, ExecutePreprocessor):
                 if pp.enabled:
@@ -161,10 +188,11 @@ class Slot:
                     km = SandboxKernelManager(job=handle, ipc_dir=self.ipc_dir, kernel_name=kernel,
                                               config=job.config)
                     nb, resources = pp.preprocess(nb, resources, km=km)
+                    timeouts += pp.__dict__.get("cell_timeouts", [])
             else:
                 nb, resources = pp(nb, resources)
         _cap_outputs(nb, job.output_limit)
-        return nbformat.writes(nb)
+        return nbformat.writes(nb), timeouts
 
     def _failed(self, name: str, job: ExecJob, err: BaseException, expired: threading.Event,
                 seconds: float) -> NotebookExec:

@@ -250,6 +250,16 @@ class JobHandle:
     def signal(self, pid: int, sig: int) -> None:
         self._request({"op": "signal", "pid": pid, "sig": int(sig)})
 
+    def written(self, skip: list[str]):
+        """What the submission's code wrote into its working directory (medai.grader.written_files)."""
+        import base64
+
+        from medai.grader.written_files import Written
+
+        reply, _ = self._request({"op": "written", "skip": list(skip)})
+        return Written(files={name: base64.b64decode(data) for name, data in reply["files"].items()},
+                       removed=list(reply["removed"]), dropped=list(reply["dropped"]))
+
     def close(self) -> None:
         try:
             with self._lock:

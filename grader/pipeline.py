@@ -71,7 +71,8 @@ def preload_modules(target: Target, options: GradeOptions) -> list[str]:
         return []
     from medai.grader.preload import assignment_imports
 
-    return assignment_imports(target.course_dir / "source" / target.assignment)
+    source = target.course_dir / "source" / target.assignment
+    return assignment_imports(source if source.is_dir() else target.course_dir / "release" / target.assignment)
 
 
 def exec_spec(target: Target, options: GradeOptions, *, client_uid: int, client_gid: int) -> sandbox.ExecSpec:
@@ -84,6 +85,14 @@ def exec_spec(target: Target, options: GradeOptions, *, client_uid: int, client_
 
 
 # -- the run ------------------------------------------------------------------------------------------------
+
+
+def _has_hidden_tests(assignment) -> bool:
+    """Whether a cell of the assignment (as the gradebook keeps the source) holds hidden tests."""
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    begin = ClearHiddenTests().begin_test_delimeter
+    return any(begin in (cell.source or "") for nb in assignment.notebooks for cell in nb.source_cells)
 
 
 def make_run(target: Target, options: GradeOptions) -> Run:
@@ -104,6 +113,10 @@ def make_run(target: Target, options: GradeOptions) -> Run:
             if sync_due_date(gb, target.assignment, due):
                 notes.append("gradebook due date set from course.yaml: "  # shown in the course's time zone
                              + due.astimezone(target.course.course.tz).strftime("%Y-%m-%d %H:%M %Z"))
+        if (options.feedback and options.hidden_tests == "after-due" and target.course is None
+                and assignment.duedate is None and _has_hidden_tests(assignment)):
+            notes.append(f"hidden tests withheld from feedback: {target.assignment} has no due date (hidden tests "
+                         "'after-due'); set its due date, or grade with --hidden-tests always, to show them")
     record_config = copy.deepcopy(target.config)  # with a course: StoreLatePenalty applies its late policy
     worker_config = copy.deepcopy(target.config)
     worker_config.pop("StoreLatePenalty", None)  # the sandbox scores nothing and needs no course

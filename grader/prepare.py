@@ -81,11 +81,51 @@ def sanitize(sub: Submission) -> None:
         sub.warnings.append(f"{notebook}: cell {cell_id}: {attribute} changed, restored from the source")
     for notebook, cell_id in said.duplicates:
         sub.warnings.append(f"{notebook}: cell id {cell_id} appears more than once; duplicates ignored")
+    sub.warnings += _missing_and_added(sub)
     if not ok:
         invalid, reason = converters.classify_failure(records)
+        if converters.NO_NOTEBOOKS in reason:  # nbgrader's words suppose an instructor forgot to generate it
+            reason = not_in_assignment(sub) or reason
+        added = [w for w in sub.warnings if "(added)" in w]
+        if added:  # nbgrader dropped the cell's id, then its metadata check refused the notebook
+            reason = f"{added[0].split(': nbgrader')[0]}, and nbgrader refuses the notebook ({reason})"
         sub.result = new_result(sub, Status.INVALID if invalid else Status.FAILED, reason)
         sub.result.tampered = list(sub.warnings)
         sub.done = True
+
+
+def unknown_notebooks(sub: Submission) -> list[str]:
+    """Submitted notebooks that are not the assignment's (renamed, say): nbgrader skips them."""
+    known = {f"{name}.ipynb" for name in sub.run.notebooks}
+    return sorted(p.name for p in submitted_dir(sub).glob("*.ipynb") if p.name not in known)
+
+
+def not_in_assignment(sub: Submission) -> str:
+    """Why nothing of the submission could be graded, in the student's file names (or "")."""
+    if not sub.run.notebooks:
+        return ""
+    expected = ", ".join(f"{name}.ipynb" for name in sub.run.notebooks)
+    unknown = unknown_notebooks(sub)
+    if not unknown:
+        return f"no notebook of assignment {sub.run.target.assignment} was submitted (expected {expected})"
+    names = ", ".join(repr(name) for name in unknown)
+    return (f"notebook {names} is not part of assignment {sub.run.target.assignment} (expected {expected})"
+            if len(unknown) == 1 else
+            f"notebooks {names} are not part of assignment {sub.run.target.assignment} (expected {expected})")
+
+
+def _missing_and_added(sub: Submission) -> list[str]:
+    """Grade, task and locked cells the submission deleted or added (tampering nbgrader's log does not name)."""
+    from medai.nbgrader_adapter.gradebook import gradebook
+
+    run, out = sub.run, []
+    with gradebook(run.target.db_url, run.target.course_id) as gb:
+        for notebook in run.notebooks:
+            path = submitted_dir(sub) / f"{notebook}.ipynb"
+            if path.is_file():
+                out += converters.missing_and_added_cells(gb, notebook=notebook, assignment=run.target.assignment,
+                                                          submitted=path)
+    return out
 
 
 def build_job(sub: Submission) -> None:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from medai.grader.cell_proof import tampered_cells
 from medai.grader.context import Submission
-from medai.grader.prepare import _now, autograded_dir, new_result, run_converter, submitted_dir
+from medai.grader.prepare import _now, autograded_dir, new_result, run_converter, submitted_dir, unknown_notebooks
 from medai.grader.results import CellScore, LateRecord, NotebookResult, Status
 from medai.nbgrader_adapter.converters import autograde_split
 from medai.nbgrader_adapter.gradebook import gradebook, utc
 
-_ORDER = [Status.INVALID, Status.TIMED_OUT, Status.FAILED]
+_ORDER = [Status.INVALID, Status.TIMED_OUT, Status.FAILED, Status.CELL_TIMEOUT]
 
 
 def keep_executed(sub: Submission) -> None:
@@ -35,6 +35,14 @@ def _write_notebook(path: Path, text: str, permissions: int) -> None:
         path.unlink()
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     os.chmod(path, permissions)
+
+
+def _scored(name: str, executed) -> NotebookResult:
+    """A notebook nbgrader scored: graded, or (scored the same) with the cells the cell timeout interrupted."""
+    if executed is None or not executed.cell_timeouts:
+        return NotebookResult(name, Status.GRADED, seconds=executed.seconds if executed else 0.0)
+    return NotebookResult(name, Status.CELL_TIMEOUT, ", ".join(executed.cell_timeouts) + " ran into the cell "
+                          "timeout: interrupted, then scored as nbgrader scores it", seconds=executed.seconds)
 
 
 def save_grades(sub: Submission) -> None:
@@ -68,14 +76,17 @@ def save_grades(sub: Submission) -> None:
             for cls in writer_classes:
                 nb, resources = cls(config=run.record_config)(nb, resources)
             _write_notebook(folder / name, nbformat.writes(nb), permissions)
-            seconds = next((n.seconds for n in sub.execution.notebooks if n.name == name), 0.0) \
-                if sub.execution else 0.0
-            outcomes.append(NotebookResult(name, Status.GRADED, seconds=seconds))
+            executed = next((n for n in sub.execution.notebooks if n.name == name), None) if sub.execution else None
+            outcomes.append(_scored(name, executed))
         except Exception as err:  # noqa: BLE001
             from medai.grader.execute import describe
 
             outcomes.append(NotebookResult(name, Status.FAILED, f"nbgrader could not score it: {describe(err)}"))
             failed = True
+    if not failed and sub.execution is not None and sub.execution.written is not None:
+        from medai.grader.written_files import apply
+
+        apply(folder, sub.execution.written)  # what the notebooks wrote stays, as in nbgrader's own directory
     if failed:
         import shutil
 
@@ -101,7 +112,9 @@ def read_scores(sub: Submission) -> None:
             if result is None and (submitted_dir(sub) / name).exists():
                 result = NotebookResult(name, sub.result.status, sub.result.reason)
             elif result is None:
-                result = NotebookResult(name, Status.MISSING, "not submitted: scored 0")
+                others = unknown_notebooks(sub)
+                result = NotebookResult(name, Status.MISSING, "not submitted: scored 0" + (
+                    f" ({', '.join(map(repr, others))} is not part of the assignment)" if others else ""))
             try:
                 snb = gb.find_submission_notebook(notebook, run.target.assignment, sub.student)
             except MissingEntry:
@@ -166,7 +179,7 @@ def deadline(sub: Submission):
 def feedback(sub: Submission) -> None:
     """nbgrader's GenerateFeedback for this student (HTML under feedback/), hidden tests shown or withheld by
     the policy (medai.grader.visibility); returning it to the student is `medai feedback`'s or the queue's."""
-    if not sub.run.options.feedback or sub.result.status != Status.GRADED:
+    if not sub.run.options.feedback or not sub.result.status.scored:
         return
     from nbgrader.converters import GenerateFeedback
 
@@ -190,7 +203,7 @@ def refresh_feedback(sub: Submission) -> None:
     from medai.grader.visibility import hidden_now
 
     result = sub.result
-    if not sub.run.options.feedback or result.status != Status.GRADED:
+    if not sub.run.options.feedback or not result.status.scored:
         return
     if result.feedback and result.feedback_hidden_tests == hidden_now(sub.run.options.hidden_tests, deadline(sub)):
         return

@@ -16,10 +16,16 @@ class Status(str, Enum):
     TIMED_OUT = "timed out"  # the wall-clock limit for the submission ran out; its processes were killed
     INVALID = "invalid"  # a notebook is not valid JSON / not a notebook
     MISSING = "missing"  # a notebook of the assignment was not submitted (nbgrader scores it 0)
+    CELL_TIMEOUT = "cell timeout"  # scored as nbgrader scores it, but a cell ran into nbgrader's cell timeout
 
     @property
     def needs_attention(self) -> bool:
         return self not in (Status.GRADED, Status.MISSING)
+
+    @property
+    def scored(self) -> bool:
+        """Executed and scored into the gradebook (feedback can be made), whether or not a person should look."""
+        return self in (Status.GRADED, Status.CELL_TIMEOUT)
 
 
 @dataclass
@@ -137,25 +143,26 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        """0: everything graded cleanly; 1: something needs a person (failed, timed out, invalid, tampered, a
-        submission the exchange check rejected)."""
+        """0: everything graded cleanly; 1: something needs a person (failed, timed out, a cell timeout, invalid,
+        tampered, a submission the exchange check rejected)."""
         return 1 if self.attention or self.rejected else 0
 
     def lines(self) -> list[str]:
         n = len(self.results)
         rate = f", {n / self.seconds:.2f} submissions/s" if self.seconds and n else ""
         out = [
-            f"{self.assignment}: {n} graded this run, {len(self.skipped)} unchanged since last run "
+            f"{self.assignment}: {n} processed this run, {len(self.skipped)} unchanged since last run "
             f"({self.seconds:.1f} s{rate})",
-            f"  graded {self.count(Status.GRADED)}, failed {self.count(Status.FAILED)}, "
-            f"timed out {self.count(Status.TIMED_OUT)}, invalid {self.count(Status.INVALID)}, "
+            f"  graded {self.count(Status.GRADED)}, cell timeout {self.count(Status.CELL_TIMEOUT)}, "
+            f"failed {self.count(Status.FAILED)}, timed out {self.count(Status.TIMED_OUT)}, "
+            f"invalid {self.count(Status.INVALID)}, "
             f"tampered {len(self.tampered)}, late {len(self.late)}"
             + (f", rejected from the exchange {len(self.rejected)}" if self.rejected else ""),
         ]
         for r in self.attention:
-            what = r.status.value if r.status.needs_attention else "tampered"
-            detail = r.reason if r.status.needs_attention else "; ".join(r.tampered[:3])
-            out.append(f"  ! {r.student}: {what}: {detail}")
+            said = [f"{r.status.value}: {r.reason}"] if r.status.needs_attention else []
+            said += ["tampered: " + "; ".join(r.tampered[:3])] if r.tampered else []
+            out.append(f"  ! {r.student}: " + "; ".join(said))
         for folder, reason in self.rejected:
             out.append(f"  ! rejected {folder}: {reason}")
         for r in self.late:

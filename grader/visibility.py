@@ -1,7 +1,8 @@
 """What a student's feedback shows of the hidden tests: a policy, applied inside nbgrader's GenerateFeedback.
 
     always     nbgrader's own feedback: hidden tests, their outputs and every score
-    after-due  (default) before the student's deadline the feedback withholds them; after it, shows all
+    after-due  (default) before the student's deadline the feedback withholds them; after it, shows all; with
+               no due date known it withholds them (until an instructor sets one or chooses `always`)
     never      always withholds them
 
 Withholding means, for every grade cell that holds hidden tests: the hidden region is cut from its source

@@ -251,6 +251,8 @@ class _Job:
                         except ProcessLookupError:
                             pass
                     reply = {"ok": True}
+                elif op == "written":  # what the notebooks wrote, for the autograded directory
+                    reply = self.written(msg)
                 elif op == "close":
                     self.clean_up()
                     send(self.conn, {"ok": True})
@@ -266,6 +268,13 @@ class _Job:
             finally:
                 for fd in fds:
                     os.close(fd)
+
+    def written(self, msg: dict) -> dict:
+        from medai.grader.written_files import changes
+
+        given = {name: base64.b64decode(data) for name, data in self.request.get("files", {}).items()}
+        found = changes(self.workdir, given, skip=frozenset(msg.get("skip", ())))
+        return {"ok": True, "files": encode_files(found.files), "removed": found.removed, "dropped": found.dropped}
 
     def clean_up(self) -> None:
         """Stop the kernels and, unsandboxed, remove the working directory (a sandbox's tmpfs goes by itself)."""

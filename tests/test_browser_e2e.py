@@ -151,7 +151,7 @@ def student_works_and_submits(browser: web.Browser, hub: Deployment, work: Work,
 def grade(hub: Deployment, work: Work) -> None:
     out = hub.medai("grade", work.assignment, "--quiet").stdout
     # graded now, or already by grade on submit (then unchanged): either way one submission, cleanly
-    assert re.search(r": (1 graded this run, 0|0 graded this run, 1) unchanged", out), out
+    assert re.search(r": (1 processed this run, 0|0 processed this run, 1) unchanged", out), out
     assert "failed 0, timed out 0, invalid 0, tampered 0" in out, out
 
 

@@ -170,3 +170,20 @@ def test_only_a_kernel_that_died_before_answering_is_started_again():
     assert died_at_start(RuntimeError("Kernel died before replying to kernel_info"))
     assert not died_at_start(RuntimeError("Kernel died"))  # a kernel that died running a cell is the submission's
     assert not died_at_start(TimeoutError("Kernel didn't respond in 60 seconds"))
+
+
+def test_the_zygote_preloads_what_the_assignment_and_its_helper_modules_import(tmp_path):
+    """Any course: a notebook's imports and those of the helper module it ships (not the helper itself, nor
+    what is not installed, nor a relative import)."""
+    import nbformat
+
+    from medai.grader.preload import assignment_imports
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline\nimport json\nfrom helpers import plot_it"),
+                nbformat.v4.new_markdown_cell("import sqlite3"), nbformat.v4.new_code_cell("import no_such_module_x")]
+    nbformat.write(nb, tmp_path / "lab.ipynb")
+    (tmp_path / "helpers.py").write_text("import csv\nfrom . import sibling\nimport xml.dom\nimport json\n")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "old.py").write_text("import wave\n")
+    assert assignment_imports(tmp_path) == ["json", "csv", "xml.dom"]

@@ -26,7 +26,7 @@ NOW = dt.datetime(2026, 9, 10, 12, 0, tzinfo=dt.timezone.utc)
 def test_hidden_test_policy():
     due = NOW + dt.timedelta(days=1)
     assert hidden_now("after-due", due, NOW) and not hidden_now("after-due", due, NOW + dt.timedelta(days=2))
-    assert not hidden_now("after-due", None, NOW)  # no due date known: nothing to wait for
+    assert hidden_now("after-due", None, NOW)  # no due date known: withheld until one is set
     assert not hidden_now("always", due, NOW) and hidden_now("never", due, NOW + dt.timedelta(days=9))
     with pytest.raises(ValueError):
         hidden_now("sometimes", due, NOW)

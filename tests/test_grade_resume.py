@@ -148,7 +148,7 @@ def test_summary_and_exit_code_say_what_needs_attention(tmp_path, accounts):
     text = "\n".join(summary.lines())
     assert summary.exit_code == 1 and summary.count(Status.INVALID) == 1
     assert "! broken: invalid: a notebook is not valid JSON" in text
-    assert f"graded {len(STUDENTS)}, failed 0" in text
+    assert f"graded {len(STUDENTS)}, cell timeout 0, failed 0" in text
     assert (root / "feedback" / "s00" / "hw" / "hw.html").is_file()
     rerun = grade(target=load_target(course_dir=root, assignment="hw", course=None),
                   options=options(accounts, feedback=True))

@@ -149,7 +149,7 @@ def test_one_score_from_autograde_through_hand_grading_to_every_report(hub):
     student = hub.ids["med1"]
     hand_in_late(hub)
     out = hub.medai("grade", ASSIGNMENT, "--quiet").stdout
-    assert re.search(r": (1 graded this run, 0|0 graded this run, 1) unchanged", out), out
+    assert re.search(r": (1 processed this run, 0|0 processed this run, 1) unchanged", out), out
     course = load_course(REPO / "course" / "course.yaml")
     late = lateness(course, assignment_id=ASSIGNMENT, student=student, submitted=datetime.now(timezone.utc))
     assert late.late and late.penalty_percent == 50  # months after the due date: the course's cap

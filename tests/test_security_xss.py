@@ -264,7 +264,7 @@ def grade(hub: Deployment) -> None:
     """`medai grade`, as the instructor runs it: the submission is graded (whatever else it reports about it)."""
     run = hub.medai("grade", ASSIGNMENT, "--quiet", check=False)
     # an honest answer that only displays things: graded cleanly, not taken for tampering
-    assert run.returncode == 0 and ": 1 graded this run" in run.stdout and "tampered 0" in run.stdout, \
+    assert run.returncode == 0 and ": 1 processed this run" in run.stdout and "tampered 0" in run.stdout, \
         run.stdout + run.stderr
 
 

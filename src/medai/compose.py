@@ -55,11 +55,11 @@ def grading_options(*, course: Course | None, sandbox_prefix: str, workers: int,
                         sandbox_prefix=sandbox_prefix)
 
 
-def grading_targets(*, layout, course: Course | None, db_url: str | None = None):
-    """assignment -> Target, for this course directory, course.yaml (or None) and gradebook (`db_url`, else the
-    deployment's)."""
+def grading_targets(*, layout, course: Course | None, db_url: str | None = None, note: str = ""):
+    """assignment -> Target, for this course directory, course.yaml (or None; `note`: which one and why) and
+    gradebook (`db_url`, else the deployment's)."""
     from medai.grader.target import load_target
 
     db = db_url or layout.gradebook_override
     return lambda assignment: load_target(course_dir=layout.course_dir, assignment=assignment, course=course,
-                                          layout=layout, db_url=db)
+                                          layout=layout, db_url=db, note=note)

@@ -8,19 +8,23 @@ from typing import get_args
 from medai.cli._common import add_command, layout, settings
 from medai.course.model import GradingPolicy
 from medai.errors import UserError
+from medai.settings import Settings
 
 POLICY = GradingPolicy.model_fields  # course.yaml's grading defaults, for the help below
 
 
 def _course(args):
-    """course.yaml when one is named (--course, $MEDAI_COURSE) or the default exists; None otherwise."""
+    """(course.yaml or None, a note saying which and why): the one named (--course, $MEDAI_COURSE), else the
+    default one only when grading the deployment's own course directory (medai.grader.target.course_file_for)."""
     from medai.course import load_course
+    from medai.grader.target import course_file_for
 
-    given = settings(args)
-    path = given.course_file
-    if "course_file" not in given.model_fields_set and not Path(path).is_file():
-        return None
-    return load_course(path)
+    given, deployment = settings(args), Settings.from_env()
+    named_by = "--course" if getattr(args, "course", None) else (
+        "MEDAI_COURSE" if "course_file" in deployment.model_fields_set else None)
+    path, note = course_file_for(course_dir=given.layout.course_dir, deployment_course_dir=deployment.layout.course_dir,
+                                 course_file=given.course_file, named_by=named_by)
+    return (load_course(path) if path else None), note
 
 
 def options_from(args, course=None):
@@ -39,16 +43,17 @@ def options_from(args, course=None):
 def _grade(args) -> int:
     from medai.grader.pipeline import grade
 
-    lay, course = layout(args), _course(args)
-    summary = grade(target=_target_factory(args, lay, course)(args.assignment), options=options_from(args, course))
+    lay, (course, note) = layout(args), _course(args)
+    summary = grade(target=_target_factory(args, lay, course, note)(args.assignment),
+                    options=options_from(args, course))
     print("\n".join(summary.lines()))
     return summary.exit_code
 
 
-def _target_factory(args, lay, course):
+def _target_factory(args, lay, course, note=""):
     from medai.compose import grading_targets
 
-    return grading_targets(layout=lay, course=course, db_url=args.db)
+    return grading_targets(layout=lay, course=course, db_url=args.db, note=note)
 
 
 def _enqueue(args) -> int:
@@ -70,14 +75,14 @@ def _watch(args) -> int:
     from medai.nbgrader_adapter.config import exchange_root, grader_config
 
     lay = layout(args)
-    course = _course(args)
+    course, note = _course(args)
     config = grader_config(course_dir=lay.course_dir, course=course, layout=lay)
     inbound = exchange_root(config) / config.CourseDirectory.course_id / "inbound"
     options = options_from(args, course)
     every = args.every or (course.grading if course is not None else GradingPolicy()).poll_seconds
     print(f"grade-on-submit: watching {inbound} and {lay.course_dir}/.medai-grade/queue every {every:g} s; "
           f"hidden tests in feedback: {options.hidden_tests}", flush=True)
-    watch(course_dir=lay.course_dir, make_target=_target_factory(args, lay, course), options=options,
+    watch(course_dir=lay.course_dir, make_target=_target_factory(args, lay, course, note), options=options,
           inbound=None if args.no_exchange else inbound, every=every, rounds=args.rounds,
           log=lambda line: print(line, flush=True))
     return 0
@@ -121,8 +126,8 @@ def register(sub, common) -> None:
                     "each submission in a sandbox (own account, no network, rlimits, wall-clock limit), writes "
                     "scores into nbgrader's gradebook from one writer process and generates feedback. Works on any "
                     "nbgrader course directory. Run again after an interruption: finished submissions are kept. "
-                    "Exit status 0: all graded cleanly; 1: something needs attention (failed, timed out, invalid, "
-                    "tampered); 2: a usage or setup error.")
+                    "Exit status 0: all graded cleanly; 1: something needs attention (failed, timed out, a cell "
+                    "timeout, invalid, tampered); 2: a usage or setup error.")
     p.add_argument("assignment", help="the assignment id (nbgrader's name)")
     p.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
     _grading_options(p)

@@ -7,7 +7,8 @@ Depends on nbgrader 0.9.6:
   needs the gradebook (medai runs those before it in the sandbox and the rest in the writer);
 - the log messages of its sanitizing preprocessors: "Sanitizing <path>.ipynb", "Attribute '<attr>' for cell
   <id> has changed" (OverwriteCells restoring a locked/grade cell), "Cell with id '<id>' exists multiple
-  times" (DeduplicateIds), and the wording of invalid-notebook and metadata-version errors;
+  times" (DeduplicateIds), "No notebooks found, ..." (Autograde, no submitted notebook is the assignment's),
+  and the wording of invalid-notebook and metadata-version errors;
 - the gradebook keeps each locked cell's checksum as it was *before* hidden tests were removed, so a cell with
   hidden tests is always logged as changed (`nbgrader.utils.compute_checksum`).
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 CHANGED = re.compile(r"Attribute '(\w+)' for cell (\S+) has changed")
 DUPLICATE = re.compile(r"Cell with id '(\S+)' exists multiple times")
+NO_NOTEBOOKS = "No notebooks found"  # Autograde's error when no submitted notebook is one of the assignment's
 SANITIZING = re.compile(r"Sanitizing (.+\.ipynb)")
 _INVALID_JSON = re.compile(r"NotJSONError|does not appear to be JSON|JSONDecodeError|Unreadable Notebook|"
                            r"Notebook does not appear|not valid JSON")
@@ -134,3 +136,34 @@ def cell_as_released(released: Path, submitted: Path, cell_id: str) -> bool:
 
     a, b = cell(released), cell(submitted)
     return a is not None and b is not None and compute_checksum(a) == compute_checksum(b)
+
+
+def missing_and_added_cells(gb, *, notebook: str, assignment: str, submitted: Path) -> list[str]:
+    """What a submission did to the assignment's grade, task and locked cells that nbgrader's sanitizing does not
+    report: such a cell deleted (nbgrader, without `OverwriteCells.add_missing_cells`, then has no autograde
+    result for it), or a cell marked grade or locked that the assignment does not have (nbgrader drops its id
+    and grades nothing in it). One line a person can act on per cell; [] when nothing is off."""
+    import nbformat
+    from nbgrader import utils
+
+    try:
+        nb = nbformat.read(submitted, as_version=nbformat.NO_CONVERT)
+        source = gb.find_notebook(notebook, assignment)
+    except Exception:  # noqa: BLE001 - unreadable: sanitizing reports it; not in the gradebook: nothing to compare
+        return []
+    submitted_ids = {c.metadata["nbgrader"].get("grade_id") for c in nb.cells if "nbgrader" in c.get("metadata", {})}
+    graded = {c.name: "grade" for c in source.grade_cells} | {c.name: "task" for c in source.task_cells}
+    expected = {**{c.name: "locked" for c in source.source_cells if c.locked}, **graded}
+    then = {"grade": "nbgrader could not autograde it and leaves it to manual grading",
+            "task": "it waits for manual grading", "locked": "its code did not run"}
+    out = [f"{notebook}.ipynb: {kind} cell {name!r} is missing from the submission (deleted): {then[kind]}"
+           for name, kind in sorted(expected.items()) if name not in submitted_ids]
+    known = {c.name for c in source.source_cells} | set(graded)
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if grade_id not in known and (utils.is_grade(cell) or utils.is_locked(cell) or utils.is_task(cell)):
+            kind = "grade" if utils.is_grade(cell) or utils.is_task(cell) else "locked"
+            out.append(f"{notebook}.ipynb: {kind} cell {grade_id!r} is not part of the assignment (added): "
+                       "nbgrader ignores its grade id")
+    return out
