@@ -1,0 +1,87 @@
+"""`medai contest prepare`: split the task's table by the contest's seed and put each part where it belongs.
+
+The training part (features and labels) goes under the students' data directory, readable by everyone; the
+hidden test set goes under the course directory only: its inputs (features, which enter the sandbox) and its
+labels with the public/private flag (which never do), both mode 0600 in a 0700 folder owned by the course
+directory's owner. For a predictions-file contest the hidden inputs are also published (without labels).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from medai.course.model import Contest
+from medai.grader.contest.paths import ID, ContestPaths
+from medai.grader.contest.tasks import GROUP, LABEL, task_table
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    train_rows: int
+    hidden_rows: int
+    public_rows: int
+    paths: ContestPaths
+
+    def lines(self) -> list[str]:
+        return [f"training part: {self.train_rows} rows -> {self.paths.train}",
+                f"hidden test set: {self.hidden_rows} rows ({self.public_rows} public) -> {self.paths.hidden_dir}"]
+
+
+def split(frame, contest: Contest):
+    """(train, hidden) frames; hidden has a boolean `public` column. Deterministic in the contest's seed."""
+    import numpy as np
+
+    data = contest.data
+    rng = np.random.default_rng(data.seed)
+    if data.test_groups:
+        wanted = {str(g) for g in data.test_groups}
+        is_test = frame[GROUP].astype(str).isin(wanted).to_numpy()
+    else:
+        is_test = np.zeros(len(frame), bool)
+        is_test[rng.permutation(len(frame))[: round(len(frame) * data.test_fraction)]] = True
+    train, hidden = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+    public = np.zeros(len(hidden), bool)
+    public[rng.permutation(len(hidden))[: round(len(hidden) * data.public_fraction)]] = True
+    hidden[PUBLIC] = public
+    return train, hidden
+
+
+def _private_dir(path: Path, owner: tuple[int, int] | None) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    if owner and os.geteuid() == 0:
+        os.chown(path, *owner)
+
+
+def _write(frame, path: Path, *, mode: int, owner: tuple[int, int] | None) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.chmod(mode)
+    if owner and os.geteuid() == 0:
+        os.chown(tmp, *owner)
+    os.replace(tmp, path)
+
+
+def prepare(*, contest: Contest, paths: ContestPaths) -> Prepared:
+    """Build the task's table from the data directory and write both parts (replacing earlier ones)."""
+    frame = task_table(contest.data, paths.data_dir)
+    train, hidden = split(frame, contest)
+    st = paths.course_dir.stat()
+    owner = (st.st_uid, st.st_gid)
+    for folder in (paths.private, paths.hidden_dir):
+        _private_dir(folder, owner)
+    inputs = hidden.drop(columns=[LABEL, PUBLIC])
+    _write(inputs, paths.hidden_inputs, mode=0o600, owner=owner)
+    _write(hidden[[ID, LABEL, PUBLIC]], paths.hidden_labels, mode=0o600, owner=owner)
+    paths.public.mkdir(parents=True, exist_ok=True)
+    for folder in (paths.public.parent, paths.public):
+        folder.chmod(0o755)
+    _write(train, paths.train, mode=0o644, owner=None)
+    if contest.submission == "predictions":
+        _write(inputs, paths.test_inputs, mode=0o644, owner=None)
+    else:
+        paths.test_inputs.unlink(missing_ok=True)
+    return Prepared(train_rows=len(train), hidden_rows=len(hidden), public_rows=int(hidden[PUBLIC].sum()), paths=paths)
