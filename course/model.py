@@ -277,6 +277,8 @@ class Contest(_Model):
     daily_cap: int = Field(default=3, ge=1, le=100, description="Submissions per team per day (course timezone).")
     final_choices: int = Field(default=2, ge=1, le=10, description="Submissions a team may choose for the final ranking.")
     timeout_seconds: int = Field(default=600, ge=10, le=7200, description="Wall-clock limit of one submission.")
+    bootstrap_resamples: int = Field(default=1000, ge=50, le=100_000,
+                                     description="Bootstrap resamples behind each score's 95% interval.")
     baseline: str | None = Field(default=None, description="A baseline notebook students start from, relative to "
                                                             "assignments_dir (e.g. contests/mi-1y/baseline.ipynb).")
 
@@ -475,13 +477,13 @@ def _contest_problems(c: Course) -> list[tuple[Loc, str]]:
     problems = _duplicates(c.contests, "contests", "contest")
     for i, k in enumerate(c.contests):
         loc: Loc = ("contests", i)
-        problems += _duplicates(k.phases, f"contests[{i}].phases", "phase")
+        problems += [((*loc, *where), msg) for where, msg in _duplicates(k.phases, "phases", "phase")]
         for j, ph in enumerate(k.phases):
             if ph.starts >= ph.ends:
                 problems.append(((*loc, "phases", j, "ends"), f"ends {ph.ends.isoformat()} is not after starts"))
             if j and ph.starts < k.phases[j - 1].ends:
                 problems.append(((*loc, "phases", j, "starts"), "phase starts before the previous one ends"))
-        problems += _duplicates(k.teams.fixed, f"contests[{i}].teams.fixed", "team")
+        problems += [((*loc, "teams", *where), msg) for where, msg in _duplicates(k.teams.fixed, "fixed", "team")]
         members: dict[str, str] = {}
         for j, t in enumerate(k.teams.fixed):
             if len(t.members) > k.teams.max_size:

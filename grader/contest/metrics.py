@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-BOOTSTRAP_RESAMPLES = 500
+BOOTSTRAP_RESAMPLES = 1000
 CONFIDENCE = 0.95
 
 
@@ -82,19 +82,23 @@ class Score:
 def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> Score:
     """The metric on all rows and its percentile bootstrap interval (rows resampled with their predictions)."""
     from scipy.stats import bootstrap
+    from sklearn import config_context
 
     m = METRICS[metric]
     y, p = np.asarray(y), np.asarray(p)
     value = float(m.fn(y, p))
+    columns = tuple(y.T) if y.ndim == 2 else (y,)  # (time, event) for the C-index: 1-D samples, paired
 
-    def stat(yy, pp):
+    def stat(*arrays):
+        yy = np.column_stack(arrays[:-1]) if len(arrays) > 2 else arrays[0]
         try:
-            return float(m.fn(yy, pp))
+            return float(m.fn(yy, arrays[-1]))
         except ValueError:  # a resample with one class only: AUROC is undefined
             return np.nan
 
-    res = bootstrap((y, p), stat, paired=True, vectorized=False, n_resamples=resamples, confidence_level=CONFIDENCE,
-                    method="percentile", rng=np.random.default_rng(seed))
+    with config_context(assume_finite=True):  # the inputs were checked once above
+        res = bootstrap((*columns, p), stat, paired=True, vectorized=False, n_resamples=resamples,
+                        confidence_level=CONFIDENCE, method="percentile", rng=np.random.default_rng(seed))
     # percentiles of scipy's bootstrap distribution, leaving out resamples where the metric is undefined
     low, high = (float(v) for v in np.nanpercentile(res.bootstrap_distribution,
                                                     [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]))

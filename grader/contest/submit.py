@@ -110,8 +110,9 @@ def score_predictions(contest: Contest, labels, predictions: list[float]) -> tup
     p = np.asarray(predictions, dtype=float)
     y = labels[LABEL].to_numpy()
     mask = labels[PUBLIC].to_numpy(bool)
-    seed = contest.data.seed
-    return score(contest.metric, y[mask], p[mask], seed=seed), score(contest.metric, y[~mask], p[~mask], seed=seed + 1)
+    seed, n = contest.data.seed, contest.bootstrap_resamples
+    return (score(contest.metric, y[mask], p[mask], seed=seed, resamples=n),
+            score(contest.metric, y[~mask], p[~mask], seed=seed + 1, resamples=n))
 
 
 def submit(*, course: Course, contest_id: str, paths: ContestPaths, roster, student: str, data: bytes,
