@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
 
     def get_template_namespace(self) -> dict:
         ns = super().get_template_namespace()
-        here = self.request.path
+        here = re.sub(r"/(submit|choose|reveal)$", "", self.request.path)  # after a form: the contest's page
         ns.update(_=self._, lang=self.lang, user_name=(self.current_user or {}).get("name", ""), url=self.url,
                   languages=[(c, LANGUAGE_NAMES[c], f"{here}?{urlencode({'lang': c})}") for c in LANGUAGES],
                   title_of=lambda item: getattr(item, TITLE_FIELD[self.lang]))
