@@ -144,7 +144,7 @@ def test_the_leaderboard_in_a_browser(site):
         expect(page.locator("#submissions tbody tr")).to_have_count(2)
         student.shot("student-submitted-en")
         page.get_by_role("link", name="한국어").click()  # from the page a form answered: back to the contest's page
-        expect(page.get_by_role("heading", name="공개 순위표")).to_be_visible()
+        expect(page.get_by_role("heading", name="공개 순위표", exact=True)).to_be_visible()
 
         prof = browser.session("prof1")
         prof.page.context.set_extra_http_headers({"X-Test-User": "prof1"})
