@@ -206,7 +206,7 @@ class GradingPolicy(_Model):
     memory: str = Field(default="4G", pattern=r"^\d+(\.\d+)?[KMGT]?$", description="Address-space limit per process, e.g. 4G.")
 
 
-CONTEST_TASKS = ("omop-mi-1y", "table")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
+CONTEST_TASKS = ("omop-mi", "table")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
 CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index")
 
 
@@ -243,8 +243,11 @@ class ContestData(_Model):
     """Which data the contest is on and how the contest's private seed splits it."""
 
     task: Literal[CONTEST_TASKS] = Field(  # type: ignore[valid-type]
-        description="The prediction task: 'omop-mi-1y' (myocardial infarction within a year of the index date, "
-                    "from the OMOP cohort's index-date data) or 'table' (a Parquet table with a label column).")
+        description="The prediction task: 'omop-mi' (myocardial infarction within horizon_days of the index date, "
+                    "from the OMOP cohort's index-date data; the group is the care site) or 'table' (a Parquet table "
+                    "with a label column).")
+    horizon_days: int = Field(default=365, ge=1, le=1826, description="For task 'omop-mi': the label's horizon "
+                                                                      "(every person is followed at least 1826 days).")
     dataset: Slug = Field(description="The medai dataset it reads (e.g. 'omop-cohort').")
     table: str | None = Field(default=None, description="For task 'table': the Parquet file inside the dataset.")
     label: str = Field(default="label", description="For task 'table': the label column.")

@@ -24,7 +24,7 @@ from medai.grader.contest.submit import SubmitOptions, choose, reveal, submit
 from medai.grader.contest.tasks import TASKS
 from medai.grader.contest.words import ContestError
 from tests import contest_support as cs
-from tests.conftest import COURSE_YAML, REPO
+from tests.conftest import COURSE_YAML
 
 
 def predictions_csv(ids, values) -> bytes:
@@ -67,7 +67,7 @@ def enrol(site, student, team, *, create):
 def test_the_shipped_course_has_its_first_contest_and_baseline():
     course = load_course(COURSE_YAML)
     contest = course.contest("mi-1y")
-    assert contest.data.task == "omop-mi-1y" and contest.data.test_groups == [3] and contest.metric == "auroc"
+    assert contest.data.task == "omop-mi" and contest.data.horizon_days == 365 and contest.data.test_groups == [3] and contest.metric == "auroc"
     assert contest.phases[0].starts.utcoffset() == timedelta(hours=9)  # course time zone
     assert (course.resolved_assignments_dir / contest.baseline).is_file()
     assert tuple(TASKS) == CONTEST_TASKS

@@ -6,6 +6,7 @@ way the raw number goes (RMSE, MAE and log loss go down).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -96,7 +97,8 @@ def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES)
         except ValueError:  # a resample with one class only: AUROC is undefined
             return np.nan
 
-    with config_context(assume_finite=True):  # the inputs were checked once above
+    with config_context(assume_finite=True), warnings.catch_warnings():  # inputs checked once above; resamples
+        warnings.simplefilter("ignore")  # with one class only warn (and give NaN, left out below)
         res = bootstrap((*columns, p), stat, paired=True, vectorized=False, n_resamples=resamples,
                         confidence_level=CONFIDENCE, method="percentile", rng=np.random.default_rng(seed))
     # percentiles of scipy's bootstrap distribution, leaving out resamples where the metric is undefined

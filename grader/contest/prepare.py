@@ -18,16 +18,26 @@ from medai.grader.contest.tasks import GROUP, LABEL, task_table
 PUBLIC = "public"
 
 
+FEW_CASES = 30  # fewer positive labels than this in a part of the hidden set: its AUROC is mostly noise
+
+
 @dataclass(frozen=True)
 class Prepared:
     train_rows: int
     hidden_rows: int
     public_rows: int
     paths: ContestPaths
+    cases: tuple[int, int] | None = None  # positive labels in the public and private parts (binary labels)
 
     def lines(self) -> list[str]:
-        return [f"training part: {self.train_rows} rows -> {self.paths.train}",
-                f"hidden test set: {self.hidden_rows} rows ({self.public_rows} public) -> {self.paths.hidden_dir}"]
+        out = [f"training part: {self.train_rows} rows -> {self.paths.train}",
+               f"hidden test set: {self.hidden_rows} rows ({self.public_rows} public) -> {self.paths.hidden_dir}"]
+        if self.cases is not None:
+            out.append(f"positive labels: {self.cases[0]} public, {self.cases[1]} private")
+            if min(self.cases) < FEW_CASES:
+                out.append(f"warning: fewer than {FEW_CASES} positive labels in a part; scores will be noisy (wide "
+                           "intervals). Build a larger dataset, e.g. `medai datasets build omop-cohort --size 100000`.")
+        return out
 
 
 def split(frame, contest: Contest):
@@ -84,4 +94,7 @@ def prepare(*, contest: Contest, paths: ContestPaths) -> Prepared:
         _write(inputs, paths.test_inputs, mode=0o644, owner=None)
     else:
         paths.test_inputs.unlink(missing_ok=True)
-    return Prepared(train_rows=len(train), hidden_rows=len(hidden), public_rows=int(hidden[PUBLIC].sum()), paths=paths)
+    binary = set(hidden[LABEL].dropna().unique()) <= {0, 1}
+    cases = (int(hidden.loc[hidden[PUBLIC], LABEL].sum()), int(hidden.loc[~hidden[PUBLIC], LABEL].sum())) if binary else None
+    return Prepared(train_rows=len(train), hidden_rows=len(hidden), public_rows=int(hidden[PUBLIC].sum()), paths=paths,
+                    cases=cases)

@@ -23,7 +23,9 @@ from medai.grader.contest.sandboxed import Outcome, exec_spec, run_notebook
 from medai.grader.contest.store import FAILED, SCORED, Store, now_utc
 from medai.grader.contest.tasks import LABEL
 from medai.grader.contest.words import N_, ContestError
+from medai.errors import UserError
 from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
+from medai.grader.sandbox import unavailable_reason as sandbox_unavailable
 
 PREDICTION = "prediction"
 
@@ -137,6 +139,9 @@ def submit(*, course: Course, contest_id: str, paths: ContestPaths, roster, stud
         if contest.submission == "predictions":
             outcome = _from_file(data, labels)
         else:
+            reason = None if options.unsafe else sandbox_unavailable()
+            if reason:
+                raise UserError(f"cannot sandbox the submission: {reason}")
             spec = exec_spec(layout=layout, data_dir=paths.data_dir, unsafe=options.unsafe,
                              prefix=options.sandbox_prefix, limits=options.limits)
             outcome = run_notebook(notebook=data, inputs=paths.hidden_inputs.read_bytes(), rows=len(labels),

@@ -1,6 +1,6 @@
 """A contest's task: one table (an `id` column, a `group` column, features, `label`) built from a medai dataset.
 
-`omop-mi-1y`: the OMOP cohort's screening population (aged 40-79 at the index date, at least 730 days of
+`omop-mi`: the OMOP cohort's screening population (aged 40-79 at the index date, at least 730 days of
 observation before it, no MI or coronary disease on or before it), features known on the index date only, and the
 label "myocardial infarction 1 to 365 days after the index date". The group is the care site (1, 2, 3): a contest
 that tests at one site and trains at the others measures dataset shift (the sites' laboratories differ).
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from medai.course.model import CONTEST_TASKS, ContestData
+from medai.course.model import ContestData
 from medai.datasets.access import connect_omop, dataset_path
 from medai.datasets.errors import DatasetError
 from medai.grader.contest.paths import ID
@@ -49,7 +49,7 @@ OMOP_FEATURES = {
 }
 OMOP_LABEL = ("EXISTS (SELECT 1 FROM condition_occurrence r WHERE r.person_id = b.person_id "
               "AND +r.condition_concept_id = 4329847 "
-              "AND julianday(r.condition_start_date) - julianday(b.index_date) BETWEEN 1 AND 365)")
+              "AND julianday(r.condition_start_date) - julianday(b.index_date) BETWEEN 1 AND {horizon})")
 OMOP_SQL = """
 WITH b AS (
     SELECT c.subject_id AS person_id, c.cohort_start_date AS index_date, p.care_site_id,
@@ -71,11 +71,11 @@ ORDER BY b.person_id
 """
 
 
-def _omop_mi_1y(data: ContestData, data_dir: Path) -> "pd.DataFrame":
+def _omop_mi(data: ContestData, data_dir: Path) -> "pd.DataFrame":
     import pandas as pd
 
     sql = OMOP_SQL.format(features=", ".join(f"{sql} AS {name}" for name, sql in OMOP_FEATURES.items()),
-                          label=OMOP_LABEL)
+                          label=OMOP_LABEL.format(horizon=int(data.horizon_days)))
     con = connect_omop(root=data_dir)
     try:
         frame = pd.read_sql(sql, con)
@@ -100,7 +100,7 @@ def _table(data: ContestData, data_dir: Path) -> "pd.DataFrame":
     return frame
 
 
-TASKS: dict[str, Callable[[ContestData, Path], "pd.DataFrame"]] = {"omop-mi-1y": _omop_mi_1y, "table": _table}
+TASKS: dict[str, Callable[[ContestData, Path], "pd.DataFrame"]] = {"omop-mi": _omop_mi, "table": _table}
 
 
 def task_table(data: ContestData, data_dir: Path) -> "pd.DataFrame":
