@@ -30,6 +30,7 @@ med03,박지호,med03@x.ac.kr,student,medicine,2026
 eng01,최하은,eng01@x.ac.kr,student,engineering,2026
 eng02,정도윤,eng02@x.ac.kr,student,engineering,2026
 eng03,강서윤,eng03@x.ac.kr,student,engineering,2026
+med04,윤하준,med04@x.ac.kr,student,medicine,2026
 prof1,한교수,prof1@x.ac.kr,instructor,,
 """
 # the development phase is open from an hour ago for ten days; the final one follows for a day

@@ -34,6 +34,7 @@ ARTIFACTS = cs.Path("/tmp/medai-artifacts/contest")
 SCOPE = "access:services!service=contest"
 USERS = {
     "med01": {"name": "med01", "kind": "user", "groups": ["students", "medicine"], "scopes": [SCOPE]},
+    "med04": {"name": "med04", "kind": "user", "groups": ["students", "medicine"], "scopes": [SCOPE]},
     "prof1": {"name": "prof1", "kind": "user", "groups": ["instructors"], "scopes": [SCOPE]},
     # holds the scope by mistake (a misconfigured role) but is in none of the course's groups
     "visitor": {"name": "visitor", "kind": "user", "groups": [], "scopes": [SCOPE]},
@@ -145,6 +146,22 @@ def test_the_leaderboard_in_a_browser(site):
         student.shot("student-submitted-en")
         page.get_by_role("link", name="한국어").click()  # from the page a form answered: back to the contest's page
         expect(page.get_by_role("heading", name="공개 순위표", exact=True)).to_be_visible()
+
+        loner = browser.session("med04")  # in no team yet: forms one on the page, within the rules
+        loner.page.context.set_extra_http_headers({"X-Test-User": "med04"})
+        lp = loner.page
+        lp.goto(f"{origin}{prefix}c/risk")
+        lp.locator("#team-form input[name=team]").fill("alpha")
+        lp.get_by_role("button", name="팀 가입").click()
+        expect(lp.locator(".refused")).to_have_text("alpha 팀은 정원(최대 2명)이 찼습니다")
+        lp.locator("#team-form input[name=team]").fill("gamma")
+        lp.get_by_role("button", name="팀 만들기").click()
+        expect(lp.locator(".notice")).to_have_text("gamma 팀에 들어갔습니다")
+        lp.locator("input[name=submission]").set_input_files(
+            files=[{"name": "p.csv", "mimeType": "text/csv", "buffer": csv_of(shown["id"], values)}])
+        lp.get_by_role("button", name="제출").click()
+        expect(lp.locator(".refused")).to_have_text("gamma 팀은 둘 이상의 트랙 학생이 모여야 제출할 수 있습니다")
+        loner.shot("student-team-rules-ko")
 
         prof = browser.session("prof1")
         prof.page.context.set_extra_http_headers({"X-Test-User": "prof1"})

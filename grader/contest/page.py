@@ -35,7 +35,8 @@ from medai.course.layout import Layout
 from medai.course.model import ROLE_GROUPS, Contest, Course
 from medai.errors import UserError
 from medai.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise
-from medai.grader.contest import leaderboard, submit as submitting
+from medai.grader.contest import leaderboard, teams
+from medai.grader.contest import submit as submitting
 from medai.grader.contest.paths import ContestPaths
 from medai.grader.contest.store import Store, now_utc
 from medai.grader.contest.words import ContestError, gettext_for
@@ -134,7 +135,7 @@ class _Handler(HubOAuthenticated, web.RequestHandler):
 
     def get_template_namespace(self) -> dict:
         ns = super().get_template_namespace()
-        here = re.sub(r"/(submit|choose|reveal)$", "", self.request.path)  # after a form: the contest's page
+        here = re.sub(r"/(submit|choose|reveal|team)$", "", self.request.path)  # after a form: the contest's page
         ns.update(_=self._, lang=self.lang, user_name=(self.current_user or {}).get("name", ""), url=self.url,
                   languages=[(c, LANGUAGE_NAMES[c], f"{here}?{urlencode({'lang': c})}") for c in LANGUAGES],
                   title_of=lambda item: getattr(item, TITLE_FIELD[self.lang]))
@@ -198,6 +199,24 @@ class SubmitHandler(ContestHandler):
             id=result.id, score=f"{result.public.value:.4f}"))
 
 
+class TeamHandler(ContestHandler):
+    """A student creates a team or joins one (when the contest lets students form teams)."""
+
+    def post(self, contest_id: str) -> None:
+        course = self.state.course()
+        contest = self.contest(course, contest_id)
+        action = self.get_argument("action", "")
+        if action not in ("create", "join"):
+            raise web.HTTPError(400)
+        try:
+            store = Store(self.state.paths(contest.id).database)
+            teams.enrol(contest, store, teams.Students.of(self.state.roster(course)), student=self.current_user["name"],
+                        team=self.get_argument("team", "").strip(), create=action == "create")
+        except ContestError as err:
+            return self.show(contest.id, refused=err.text(self.lang))
+        self.show(contest.id, notice=self._("you are in team {team}").format(team=self.get_argument("team").strip()))
+
+
 class ChooseHandler(ContestHandler):
     def post(self, contest_id: str) -> None:
         course = self.state.course()
@@ -246,6 +265,7 @@ def make_app(*, course_path: str | None, layout: Layout, data_dir: Path, hub_aut
         (url_path_join(prefix, r"c/([a-z0-9-]+)"), ContestHandler, args),
         (url_path_join(prefix, r"c/([a-z0-9-]+)/submit"), SubmitHandler, args),
         (url_path_join(prefix, r"c/([a-z0-9-]+)/choose"), ChooseHandler, args),
+        (url_path_join(prefix, r"c/([a-z0-9-]+)/team"), TeamHandler, args),
         (url_path_join(prefix, r"c/([a-z0-9-]+)/reveal"), RevealHandler, args),
     ], cookie_secret=secrets.token_bytes(32), xsrf_cookies=True, template_path=str(TEMPLATES),
         autoescape="xhtml_escape", max_body_size=MAX_UPLOAD + (1 << 20))

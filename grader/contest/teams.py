@@ -93,3 +93,10 @@ def team_for_submission(contest: Contest, store: Store, students: Students, *, s
             raise ContestError(N_("team {team} must have members of more than one track before it submits"),
                                team=team)
     return team
+
+
+def enrol(contest: Contest, store: Store, students: Students, *, student: str, team: str, create: bool) -> list[str]:
+    """Create (`create`) or join `team` for `student`, after the course.yaml teams are in the record; the members."""
+    sync_fixed(contest, store, students)
+    (create_team if create else join_team)(contest, store, students, student=student, team=team)
+    return store.teams()[team]

@@ -37,13 +37,9 @@ def _team(args, create: bool) -> int:
     from medai.grader.contest.store import Store
 
     course, paths, roster = _ctx(args)
-    contest = course.contest(args.contest)
-    fn = teams.create_team if create else teams.join_team
-    store = Store(paths.database)
-    students = teams.Students.of(roster())
-    teams.sync_fixed(contest, store, students)
-    fn(contest, store, students, student=args.student, team=args.team)
-    print(f"{args.student} is in team {args.team}: {', '.join(store.teams()[args.team])}")
+    members = teams.enrol(course.contest(args.contest), Store(paths.database), teams.Students.of(roster()),
+                          student=args.student, team=args.team, create=create)
+    print(f"{args.student} is in team {args.team}: {', '.join(members)}")
     return 0
 
 
