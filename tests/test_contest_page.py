@@ -53,7 +53,7 @@ def csv_of(ids, values) -> bytes:
 
 
 @contextlib.contextmanager
-def serving(d, clock):
+def serving(d, clock, options: SubmitOptions | None = None):
     auth = HeaderHubOAuth(api_token="t" * 32, api_url="http://127.0.0.1:9/hub/api", base_url="/services/contest/",
                           oauth_client_id="service-contest", access_scopes={SCOPE})
     with socket.socket() as s:
@@ -64,7 +64,7 @@ def serving(d, clock):
     def run():
         asyncio.set_event_loop(asyncio.new_event_loop())
         make_app(course_path=str(d.course_file), layout=d.layout, data_dir=d.layout.data_dir, hub_auth=auth,
-                 options=SubmitOptions(), clock=lambda: clock[0]).listen(port, address="127.0.0.1")
+                 options=options or SubmitOptions(), clock=lambda: clock[0]).listen(port, address="127.0.0.1")
         loops.append(ioloop.IOLoop.current())
         started.set()
         loops[0].start()

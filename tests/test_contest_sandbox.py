@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
+import requests
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -90,6 +91,7 @@ def contest():
             results["fourth"] = None
         except ContestError as err:
             results["fourth"] = err
+        results["prefix"] = accounts.prefix
         yield d, results, stud
     finally:
         remove_account(grader)
@@ -152,6 +154,26 @@ def test_a_students_account_cannot_read_the_labels_or_the_record(contest):
     readable = subprocess.run([sys.executable, "-c", f"open({str(d.paths.train)!r}, 'rb').read(1)"],
                               user=stud.pw_uid, group=stud.pw_gid, extra_groups=[], capture_output=True)
     assert readable.returncode == 0  # the training part is the students'
+
+
+def test_a_notebook_submitted_through_the_page_runs_in_the_sandbox(contest):
+    """The page's form (XSRF token, multipart upload) -> the service's worker thread -> the sandbox -> the score."""
+    import re
+
+    from tests.test_contest_page import serving
+
+    d, results, _ = contest
+    clock = [cs.NOW]
+    with serving(d, clock, options=SubmitOptions(sandbox_prefix=results["prefix"])) as (origin, prefix):
+        session = requests.Session()
+        session.headers["X-Test-User"] = "med01"
+        page = session.get(f"{origin}{prefix}c/{cs.CONTEST}?lang=en", timeout=60)
+        token = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        answer = session.post(f"{origin}{prefix}c/{cs.CONTEST}/submit?lang=en", data={"_xsrf": token}, timeout=300,
+                              files={"submission": ("model.ipynb", cs.good_notebook(d.paths.train))})
+    assert answer.status_code == 200
+    expected = f"{expected_auroc(d, cs.FEATURES)[0]:.4f}"
+    assert re.search(rf"submission \d+: public score {expected}", answer.text), answer.text[-2000:]
 
 
 def test_the_private_board_follows_the_reveal(contest):
