@@ -248,12 +248,17 @@ class ContestData(_Model):
                     "with a label column).")
     horizon_days: int = Field(default=365, ge=1, le=1826, description="For task 'omop-mi': the label's horizon "
                                                                       "(every person is followed at least 1826 days).")
-    dataset: Slug = Field(description="The medai dataset it reads (e.g. 'omop-cohort').")
-    table: str | None = Field(default=None, description="For task 'table': the Parquet file inside the dataset.")
+    persons: int = Field(default=60_000, ge=100, le=2_000_000,
+                         description="For task 'omop-mi': the size of the contest's own cohort, generated privately "
+                                     "(never the students' omop-cohort) into the course directory.")
+    table: str | None = Field(default=None, description="For task 'table': the Parquet file, in the contest's private "
+                                                        "folder <course dir>/contests/<id>/source/.")
     label: str = Field(default="label", description="For task 'table': the label column.")
     group: str | None = Field(default=None, description="For task 'table': the column test_groups refers to.")
-    seed: int = Field(ge=0, description="The contest's private seed (splits; bootstrap). Keep it out of students' "
-                                        "sight if the split is random.")
+    seed: int | None = Field(default=None, ge=0, description="The contest's seed (its cohort, the splits, the "
+                             "bootstrap). Leave it out: `prepare` then draws a private one and keeps it in the course "
+                             "directory. A seed written here is public (students can read course.yaml) and lets anyone "
+                             "regenerate the hidden set: for tests only.")
     test_groups: list[int | str] = Field(
         default_factory=list, description="Rows of these groups (sites, for the OMOP task) form the hidden test set "
                                           "(dataset shift); empty: a random test_fraction of the rows.")

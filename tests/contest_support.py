@@ -1,6 +1,7 @@
 """A deployment-shaped contest for the tests: a data root under /tmp (the sandbox covers /root and /home), a
-course directory owned by a grader account and closed to others, a seeded table dataset (two sites for training,
-a third hidden), the shipped course.yaml with a test contest in place of its own, and a roster."""
+course directory owned by a grader account and closed to others, a seeded table in the contest's private source
+folder (two sites for training, a third hidden), the shipped course.yaml with a test contest in place of its own,
+and a roster."""
 from __future__ import annotations
 
 import json
@@ -22,7 +23,6 @@ from medai.grader.contest.paths import ContestPaths
 from tests.conftest import COURSE_YAML
 
 CONTEST = "risk"
-DATASET = "toy-risk"
 ROSTER = """id,name,email,role,track,cohort
 med01,김민준,med01@x.ac.kr,student,medicine,2026
 med02,이서연,med02@x.ac.kr,student,medicine,2026
@@ -57,7 +57,7 @@ def contest_yaml(**changes) -> dict:
     data = {
         "id": CONTEST, "title": "Toy risk", "title_ko": "연습 위험 예측",
         "description": "Predict the outcome.", "description_ko": "결과를 예측합니다.",
-        "data": {"task": "table", "dataset": DATASET, "table": "table.parquet", "label": "outcome", "group": "site",
+        "data": {"task": "table", "table": "table.parquet", "label": "outcome", "group": "site",
                  "seed": 11, "test_groups": [3], "public_fraction": 0.5},
         "metric": "auroc", "submission": "notebook",
         "phases": [{"id": "development", "title": "Development", "title_ko": "개발", "starts": iso(DEV_START),
@@ -108,17 +108,17 @@ def deployment(*, contest: dict | None = None, owner: tuple[int, int] | None = N
     layout.course_dir.chmod(0o700)
     if owner:
         os.chown(layout.course_dir, *owner)
-    ds = layout.data_dir / DATASET
-    ds.mkdir()
-    toy_table().to_parquet(ds / "table.parquet", index=False)
-    (ds / "manifest.json").write_text(json.dumps({"name": DATASET}))
-    for p in (ds, ds / "table.parquet", ds / "manifest.json"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
+    paths = ContestPaths.of(layout, CONTEST)
+    for folder in (paths.private.parent, paths.private, paths.source_dir):  # the task's table: course directory only
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if owner:
+            os.chown(folder, *owner)
+    toy_table().to_parquet(paths.source_dir / "table.parquet", index=False)
     layout.roster_file.write_text(ROSTER, encoding="utf-8")
     course_file = base / "course.yaml"
     course_file.write_text(yaml.safe_dump(course_data([contest or contest_yaml()]), allow_unicode=True,
                                           sort_keys=False), encoding="utf-8")
-    return Deployment(base, layout, course_file, ContestPaths.of(layout, CONTEST))
+    return Deployment(base, layout, course_file, paths)
 
 
 FEATURES = ["x1", "x2", "x3", "x4"]

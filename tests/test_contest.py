@@ -67,7 +67,8 @@ def enrol(site, student, team, *, create):
 def test_the_shipped_course_has_its_first_contest_and_baseline():
     course = load_course(COURSE_YAML)
     contest = course.contest("mi-1y")
-    assert contest.data.task == "omop-mi" and contest.data.horizon_days == 365 and contest.data.test_groups == [3] and contest.metric == "auroc"
+    assert contest.data.task == "omop-mi" and contest.data.horizon_days == 365
+    assert contest.data.seed is None  # drawn privately by `prepare`: a seed in course.yaml is public and contest.data.test_groups == [3] and contest.metric == "auroc"
     assert contest.phases[0].starts.utcoffset() == timedelta(hours=9)  # course time zone
     assert (course.resolved_assignments_dir / contest.baseline).is_file()
     assert tuple(TASKS) == CONTEST_TASKS
@@ -92,6 +93,7 @@ def test_contest_mistakes_are_reported_with_their_place(tmp_path):
     assert "metric" in _problems(tmp_path, cs.contest_yaml(metric="accuracy-ish"))
     no_table = cs.contest_yaml()
     del no_table["data"]["table"]
+    assert "seed" in _problems(tmp_path, cs.contest_yaml(data={**cs.contest_yaml()["data"], "seed": -1}))
     assert "task 'table' needs" in _problems(tmp_path, no_table)
 
 
@@ -111,9 +113,27 @@ def test_the_split_holds_out_the_test_site_and_keeps_labels_in_the_course_direct
     assert stat.S_IMODE(site.paths.hidden_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(site.layout.course_dir.stat().st_mode) == 0o700
     assert site.paths.train.stat().st_mode & stat.S_IROTH
+    for path in site.layout.data_dir.rglob("*.parquet"):  # what students (and submissions) can read
+        frame = pd.read_parquet(path)
+        assert not ("label" in frame and set(frame["id"]) & set(labels["id"])), path
     before = site.paths.hidden_labels.read_bytes()
     prepare(contest=site.course.contest(cs.CONTEST), paths=site.paths)  # the seed decides: the same split again
     assert pd.read_parquet(site.paths.hidden_labels).equals(pd.read_parquet(io.BytesIO(before)))
+
+
+def test_without_a_seed_in_course_yaml_prepare_draws_a_private_one_and_keeps_it():
+    d = cs.deployment(contest=cs.contest_yaml(data={**cs.contest_yaml()["data"], "seed": None}))
+    try:
+        contest = d.course.contest(cs.CONTEST)
+        assert contest.data.seed is None
+        prepare(contest=contest, paths=d.paths)
+        assert stat.S_IMODE(d.paths.seed_file.stat().st_mode) == 0o600
+        first = pd.read_parquet(d.paths.hidden_labels)
+        seed = d.paths.seed_file.read_text()
+        prepare(contest=contest, paths=d.paths)
+        assert d.paths.seed_file.read_text() == seed and pd.read_parquet(d.paths.hidden_labels).equals(first)
+    finally:
+        d.remove()
 
 
 # -- scores, teams, the cap, the boards ------------------------------------------------------------------------
@@ -223,3 +243,31 @@ def test_every_metric_is_scikit_learns(metric):
     assert got.low <= got.value <= got.high and got == score(metric, y, p, seed=5, resamples=200)  # seeded bootstrap
     assert METRICS[metric].higher_is_better == (metric != "rmse")
 
+
+
+def test_the_cli_prepares_once_and_prints_the_boards(tmp_path, capsys, monkeypatch):
+    from medai.cli import main
+
+    d = cs.deployment()
+    try:
+        monkeypatch.setenv("MEDAI_ROOT", str(d.layout.root))
+        monkeypatch.delenv("MEDAI_COURSE_DIR", raising=False)
+        monkeypatch.delenv("MEDAI_DATA", raising=False)
+        args = ["--course", str(d.course_file)]
+        assert main(["contest", "prepare", cs.CONTEST, *args]) == 0
+        assert "hidden test set" in capsys.readouterr().out and d.paths.hidden_labels.is_file()
+        assert main(["contest", "team-create", cs.CONTEST, "--student", "med01", "solo", *args]) == 0
+        assert main(["contest", "team-join", cs.CONTEST, "--student", "med02", "solo", *args]) == 0
+        assert main(["contest", "team-join", cs.CONTEST, "--student", "eng01", "solo", *args]) == 2  # full
+        assert "team solo is full" in capsys.readouterr().err
+        Store(d.paths.database).add_submission(team="solo", student="med01", phase="development", submitted=cs.NOW,
+                                               kind="notebook", status="failed", summary="x")
+        assert main(["contest", "prepare", cs.CONTEST, *args]) == 2  # a scored set is not split again
+        assert "--force" in capsys.readouterr().err
+        assert main(["contest", "leaderboard", cs.CONTEST, "--submissions", *args]) == 0
+        out = capsys.readouterr().out
+        assert "public leaderboard, auroc (higher is better)" in out and "#1" in out and "solo (med01) failed" in out
+        assert main(["contest", "reveal", cs.CONTEST, *args]) == 2  # before the final phase ended
+        assert main(["contest", "leaderboard", "nope", *args]) == 2
+    finally:
+        d.remove()

@@ -1,6 +1,7 @@
-"""The contest shipped with the course (course.yaml `mi-1y`): its task on a built OMOP cohort (index-date
-features only, one-year MI, site C hidden), and its baseline notebook run unchanged in the grading sandbox,
-scored as scikit-learn scores the same notebook run here."""
+"""The contest shipped with the course (course.yaml `mi-1y`): its task on a cohort of its own, generated into the
+course directory (index-date features only, one-year MI, site C hidden), and its baseline notebook run unchanged
+in the grading sandbox, scored as scikit-learn scores the same notebook run here. The cohort is smaller than the
+shipped one and its seed fixed, so that the test is quick and deterministic."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from medai.course import load_course
-from medai.datasets.build import build_datasets
 from medai.grader.contest import teams
 from medai.grader.contest.paths import ContestPaths
 from medai.grader.contest.prepare import prepare
@@ -31,8 +31,11 @@ pytestmark = [pytest.mark.slow,
 def shipped(tmp_path_factory):
     use_venv_path()
     d = cs.deployment()
-    build_datasets(out_dir=d.layout.data_dir, truth_dir=d.layout.course_dir / "truth", names=["omop-cohort"], seed=0)
-    course = load_course(COURSE_YAML)
+    shipped = load_course(COURSE_YAML)
+    contest = shipped.contest("mi-1y")
+    contest = contest.model_copy(update={"data": contest.data.model_copy(update={"persons": 10_000, "seed": 5})})
+    course = shipped.model_copy(update={"contests": [contest]})
+    course._assignments_dir = shipped.resolved_assignments_dir
     paths = ContestPaths.of(d.layout, "mi-1y")
     prepared = prepare(contest=course.contest("mi-1y"), paths=paths)
     accounts = SandboxAccounts(1)
@@ -53,6 +56,9 @@ def test_the_task_uses_index_date_data_and_hides_site_c(shipped):
     assert set(train["group"]) == {1, 2} and set(shown["group"]) == {3}
     assert list(shown.columns) == ["id", "group", "age", "male", *OMOP_FEATURES]
     assert 0 < labels["label"].mean() < 0.05 and 0 < train["label"].mean() < 0.05  # one-year MI is rare
+    cohort = paths.source_dir / "data" / "omop-cohort"
+    assert (cohort / "omop.sqlite").is_file() and not (d.layout.data_dir / "omop-cohort").exists()
+    assert sorted(p.name for p in d.layout.data_dir.rglob("*") if p.is_file()) == ["train.parquet"]
     assert prepared.cases is not None and "positive labels" in prepared.lines()[2]
 
 

@@ -35,7 +35,8 @@ def hunter(paths) -> bytes:
     return cs.notebook(f"""import os, sqlite3
 import pandas as pd
 found = []
-for path in [{str(paths.hidden_labels)!r}, {str(paths.database)!r}]:
+for path in [{str(paths.hidden_labels)!r}, {str(paths.database)!r}, {str(paths.source_dir / "table.parquet")!r},
+             {str(paths.seed_file)!r}]:
     try:
         open(path, 'rb').read(1); found.append(path)
     except OSError:
@@ -147,7 +148,7 @@ def test_the_cap_refuses_the_fourth_submission_of_the_day(contest):
 
 def test_a_students_account_cannot_read_the_labels_or_the_record(contest):
     d, _, stud = contest
-    for path in (d.paths.hidden_labels, d.paths.hidden_inputs, d.paths.database):
+    for path in (d.paths.hidden_labels, d.paths.hidden_inputs, d.paths.database, d.paths.source_dir / "table.parquet"):
         probe = subprocess.run([sys.executable, "-c", f"open({str(path)!r}, 'rb').read(1)"], user=stud.pw_uid,
                                group=stud.pw_gid, extra_groups=[], capture_output=True, text=True)
         assert probe.returncode != 0 and "PermissionError" in probe.stderr, (path, probe.stderr)

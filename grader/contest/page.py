@@ -279,7 +279,10 @@ def serve(*, course_path: str | None, layout: Layout, data_dir: Path, port: int 
             raise UserError("give --port, or run it as a hub service (the hub sets $JUPYTERHUB_SERVICE_URL)")
         port = url.port
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s %(name)s] %(message)s")
-    make_app(course_path=course_path, layout=layout, data_dir=data_dir).listen(port, address="127.0.0.1")
+    from medai.settings import Settings
+
+    options = submitting.SubmitOptions(sandbox_prefix=Settings.from_env().sandbox_prefix)
+    make_app(course_path=course_path, layout=layout, data_dir=data_dir, options=options).listen(port, address="127.0.0.1")
     log.info("contest page on http://127.0.0.1:%d%s", port, HubOAuth.instance().base_url)
     try:
         ioloop.IOLoop.current().start()

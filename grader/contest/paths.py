@@ -3,6 +3,9 @@
     <course dir>/contests/<id>/hidden/inputs.parquet    hidden test inputs (enter the sandbox, nothing else)
     <course dir>/contests/<id>/hidden/labels.parquet    their labels and the public/private flag (never enter it)
     <course dir>/contests/<id>/contest.sqlite           teams, submissions, scores, the reveal
+    <course dir>/contests/<id>/seed                     the contest's private seed (drawn by the first prepare)
+    <course dir>/contests/<id>/source/                  the whole task's data: a cohort generated with that seed
+                                                        (task omop-mi) or the instructor's table (task table)
     <data dir>/contests/<id>/train.parquet              the training part, readable by students
     <data dir>/contests/<id>/test_inputs.parquet        only for predictions-file contests: the inputs to predict
 """
@@ -46,6 +49,14 @@ class ContestPaths:
     @property
     def database(self) -> Path:
         return self.private / "contest.sqlite"
+
+    @property
+    def seed_file(self) -> Path:
+        return self.private / "seed"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.private / "source"
 
     @property
     def public(self) -> Path:

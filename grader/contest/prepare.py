@@ -1,4 +1,5 @@
-"""`medai contest prepare`: split the task's table by the contest's seed and put each part where it belongs.
+"""`medai contest prepare`: build the task's table from the contest's private source, split it by the contest's
+private seed and put each part where it belongs.
 
 The training part (features and labels) goes under the students' data directory, readable by everyone; the
 hidden test set goes under the course directory only: its inputs (features, which enter the sandbox) and its
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medai.course.model import Contest
+from medai.errors import UserError
+from medai.grader.contest.words import N_, ContestError
 from medai.grader.contest.paths import ID, ContestPaths
 from medai.grader.contest.tasks import GROUP, LABEL, task_table
 
@@ -40,12 +43,30 @@ class Prepared:
         return out
 
 
-def split(frame, contest: Contest):
-    """(train, hidden) frames; hidden has a boolean `public` column. Deterministic in the contest's seed."""
+def contest_seed(contest: Contest, paths: ContestPaths, *, create: bool = False) -> int:
+    """course.yaml's seed if it gives one (public: tests), else the private one kept in the course directory,
+    drawn by the first `prepare`."""
+    import secrets
+
+    if contest.data.seed is not None:
+        return contest.data.seed
+    if paths.seed_file.is_file():
+        return int(paths.seed_file.read_text().strip())
+    if not create:
+        raise ContestError(N_("the contest is not prepared yet"))
+    seed = secrets.randbelow(2**62)
+    fd = os.open(paths.seed_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{seed}\n")
+    return seed
+
+
+def split(frame, contest: Contest, seed: int):
+    """(train, hidden) frames; hidden has a boolean `public` column. Deterministic in the seed."""
     import numpy as np
 
     data = contest.data
-    rng = np.random.default_rng(data.seed)
+    rng = np.random.default_rng(seed)
     if data.test_groups:
         wanted = {str(g) for g in data.test_groups}
         is_test = frame[GROUP].astype(str).isin(wanted).to_numpy()
@@ -75,14 +96,21 @@ def _write(frame, path: Path, *, mode: int, owner: tuple[int, int] | None) -> No
     os.replace(tmp, path)
 
 
-def prepare(*, contest: Contest, paths: ContestPaths) -> Prepared:
-    """Build the task's table from the data directory and write both parts (replacing earlier ones)."""
-    frame = task_table(contest.data, paths.data_dir)
-    train, hidden = split(frame, contest)
+def prepare(*, contest: Contest, paths: ContestPaths, force: bool = False) -> Prepared:
+    """Build the task's table from the data directory and write both parts (replacing earlier ones). Once the
+    contest has submissions a new split would make their scores incomparable: refused unless `force`."""
+    from medai.grader.contest.store import Store
+
+    if not force and paths.database.exists() and Store(paths.database).submissions():
+        raise UserError(f"contest {contest.id!r} already has submissions scored on its hidden set; preparing it "
+                        "again would change that set (pass --force to do it anyway)")
     st = paths.course_dir.stat()
     owner = (st.st_uid, st.st_gid)
-    for folder in (paths.private, paths.hidden_dir):
+    for folder in (paths.private, paths.hidden_dir, paths.source_dir):
         _private_dir(folder, owner)
+    seed = contest_seed(contest, paths, create=True)
+    frame = task_table(contest.data, paths.source_dir, seed)
+    train, hidden = split(frame, contest, seed)
     inputs = hidden.drop(columns=[LABEL, PUBLIC])
     _write(inputs, paths.hidden_inputs, mode=0o600, owner=owner)
     _write(hidden[[ID, LABEL, PUBLIC]], paths.hidden_labels, mode=0o600, owner=owner)

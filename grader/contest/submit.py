@@ -18,7 +18,7 @@ from medai.course.model import Contest, ContestPhase, Course
 from medai.grader.contest import teams
 from medai.grader.contest.metrics import Score, score
 from medai.grader.contest.paths import ID, ContestPaths
-from medai.grader.contest.prepare import PUBLIC
+from medai.grader.contest.prepare import PUBLIC, contest_seed
 from medai.grader.contest.sandboxed import Outcome, exec_spec, run_notebook
 from medai.grader.contest.store import FAILED, SCORED, Store, now_utc
 from medai.grader.contest.tasks import LABEL
@@ -26,6 +26,7 @@ from medai.grader.contest.words import N_, ContestError
 from medai.errors import UserError
 from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
 from medai.grader.sandbox import unavailable_reason as sandbox_unavailable
+from medai.settings import parse_size
 
 PREDICTION = "prediction"
 
@@ -34,7 +35,7 @@ PREDICTION = "prediction"
 class SubmitOptions:
     unsafe: bool = False  # no sandbox (tests without root; never for students' code on a shared machine)
     sandbox_prefix: str = ACCOUNT_PREFIX
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits | None = None  # None: the course's grading policy (memory), the contest's timeout_seconds
 
 
 @dataclass
@@ -106,13 +107,13 @@ def _from_file(data: bytes, labels) -> Outcome:
     return Outcome([float(v) for v in preds])
 
 
-def score_predictions(contest: Contest, labels, predictions: list[float]) -> tuple[Score, Score]:
+def score_predictions(contest: Contest, labels, predictions: list[float], *, seed: int) -> tuple[Score, Score]:
     import numpy as np
 
     p = np.asarray(predictions, dtype=float)
     y = labels[LABEL].to_numpy()
     mask = labels[PUBLIC].to_numpy(bool)
-    seed, n = contest.data.seed, contest.bootstrap_resamples
+    n = contest.bootstrap_resamples
     return (score(contest.metric, y[mask], p[mask], seed=seed, resamples=n),
             score(contest.metric, y[~mask], p[~mask], seed=seed + 1, resamples=n))
 
@@ -142,15 +143,18 @@ def submit(*, course: Course, contest_id: str, paths: ContestPaths, roster, stud
             reason = None if options.unsafe else sandbox_unavailable()
             if reason:
                 raise UserError(f"cannot sandbox the submission: {reason}")
+            limits = options.limits or Limits(memory_bytes=parse_size(course.grading.memory),
+                                              wall_seconds=float(contest.timeout_seconds))
             spec = exec_spec(layout=layout, data_dir=paths.data_dir, unsafe=options.unsafe,
-                             prefix=options.sandbox_prefix, limits=options.limits)
+                             prefix=options.sandbox_prefix, limits=limits)
             outcome = run_notebook(notebook=data, inputs=paths.hidden_inputs.read_bytes(), rows=len(labels),
-                                   spec=spec, wall_seconds=min(options.limits.wall_seconds, contest.timeout_seconds),
+                                   spec=spec, wall_seconds=min(limits.wall_seconds, contest.timeout_seconds),
                                    cell_timeout=contest.timeout_seconds)
         public = private = None
         if outcome.predictions is not None:
             try:
-                public, private = score_predictions(contest, labels, outcome.predictions)
+                public, private = score_predictions(contest, labels, outcome.predictions,
+                                                    seed=contest_seed(contest, paths))
             except ValueError as err:  # e.g. NaN predictions, labels where scores are expected
                 outcome = Outcome(None, N_("the predictions could not be scored"), {}, str(err), outcome.seconds)
         status = SCORED if public is not None else FAILED

@@ -1,6 +1,10 @@
-"""A contest's task: one table (an `id` column, a `group` column, features, `label`) built from a medai dataset.
+"""A contest's task: one table (an `id` column, a `group` column, features, `label`), built from data that only
+the course directory holds (the contest's private `source/` folder; see medai.grader.contest.paths): never from the
+students' data directory, where every label of every site would be readable (by the students, and by a
+submission in the sandbox, which may read datasets).
 
-`omop-mi`: the OMOP cohort's screening population (aged 40-79 at the index date, at least 730 days of
+`omop-mi`: a synthetic OMOP cohort of the contest's own (medai.datasets' generator, `persons` people, the
+contest's private seed: not the cohort students work with), built into `source/`; its screening population (aged 40-79 at the index date, at least 730 days of
 observation before it, no MI or coronary disease on or before it), features known on the index date only, and the
 label "myocardial infarction 1 to 365 days after the index date". The group is the care site (1, 2, 3): a contest
 that tests at one site and trains at the others measures dataset shift (the sites' laboratories differ).
@@ -13,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from medai.course.model import ContestData
-from medai.datasets.access import connect_omop, dataset_path
+from medai.datasets.access import OMOP, connect_omop
 from medai.datasets.errors import DatasetError
 from medai.grader.contest.paths import ID
 
@@ -71,12 +75,16 @@ ORDER BY b.person_id
 """
 
 
-def _omop_mi(data: ContestData, data_dir: Path) -> "pd.DataFrame":
+def _omop_mi(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
     import pandas as pd
 
+    from medai.datasets.build import build_datasets
+
+    built = source / "data"
+    build_datasets(out_dir=built, truth_dir=source / "truth", names=[OMOP], seed=seed, size=data.persons)
     sql = OMOP_SQL.format(features=", ".join(f"{sql} AS {name}" for name, sql in OMOP_FEATURES.items()),
                           label=OMOP_LABEL.format(horizon=int(data.horizon_days)))
-    con = connect_omop(root=data_dir)
+    con = connect_omop(root=built)
     try:
         frame = pd.read_sql(sql, con)
     finally:
@@ -85,12 +93,13 @@ def _omop_mi(data: ContestData, data_dir: Path) -> "pd.DataFrame":
     return frame
 
 
-def _table(data: ContestData, data_dir: Path) -> "pd.DataFrame":
+def _table(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
     import pandas as pd
 
-    path = dataset_path(data.dataset, root=data_dir) / (data.table or "")
+    path = source / (data.table or "")
     if not path.is_file():
-        raise DatasetError(f"contest table {path} does not exist")
+        raise DatasetError(f"contest table {path} does not exist: put the task's table there (the course "
+                           "directory only; never under the students' data directory)")
     frame = pd.read_parquet(path)
     missing = [c for c in (ID, data.label, data.group) if c and c not in frame.columns]
     if missing:
@@ -100,9 +109,9 @@ def _table(data: ContestData, data_dir: Path) -> "pd.DataFrame":
     return frame
 
 
-TASKS: dict[str, Callable[[ContestData, Path], "pd.DataFrame"]] = {"omop-mi": _omop_mi, "table": _table}
+TASKS: dict[str, Callable[[ContestData, Path, int], "pd.DataFrame"]] = {"omop-mi": _omop_mi, "table": _table}
 
 
-def task_table(data: ContestData, data_dir: Path) -> "pd.DataFrame":
-    """The task's whole table (labels included): for the instructor's `prepare` only."""
-    return TASKS[data.task](data, data_dir)
+def task_table(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
+    """The task's whole table (labels included), from the contest's private `source` folder: `prepare` only."""
+    return TASKS[data.task](data, source, seed)

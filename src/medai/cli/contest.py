@@ -28,7 +28,7 @@ def _prepare(args) -> int:
     from medai.grader.contest.prepare import prepare
 
     course, paths, _ = _ctx(args)
-    print("\n".join(prepare(contest=course.contest(args.contest), paths=paths).lines()))
+    print("\n".join(prepare(contest=course.contest(args.contest), paths=paths, force=args.force).lines()))
     return 0
 
 
@@ -48,7 +48,8 @@ def _submit(args) -> int:
 
     course, paths, roster = _ctx(args)
     result = submit(course=course, contest_id=args.contest, paths=paths, roster=roster(), student=args.student,
-                    data=bytes_of(args.file), options=SubmitOptions(unsafe=args.unsafe), layout=layout(args))
+                    data=bytes_of(args.file), layout=layout(args),
+                    options=SubmitOptions(unsafe=args.unsafe, sandbox_prefix=settings(args).sandbox_prefix))
     print("\n".join(result.lines()))
     return 0 if result.status == "scored" else 1
 
@@ -109,8 +110,9 @@ def register(sub, common) -> None:
             p.add_argument("--roster", metavar="CSV", help="the roster (default: <data root>/roster.csv)")
         return p
 
-    command("prepare", _prepare, "split the task's data: training part for students, hidden test set in the course "
-            "directory", "medai contest prepare mi-1y")
+    p = command("prepare", _prepare, "split the task's data: training part for students, hidden test set in the "
+                "course directory", "medai contest prepare mi-1y")
+    p.add_argument("--force", action="store_true", help="split again although submissions were scored on the set")
     p = command("team-create", lambda a: _team(a, True), "create a team (when students form their own)",
                 "medai contest team-create mi-1y --student med01 heartbeat", student=True)
     p.add_argument("team", help="the new team's name (lowercase slug)")
