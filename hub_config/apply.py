@@ -252,6 +252,7 @@ def apply_pages(c, course: Course) -> None:
         "medai_role": page_role,  # JupyterHub calls it with the page's current user
         "ko": hub_korean,  # ditto; it gives the pages their Korean: ko(msgid)
         "medai": {"progress": PROGRESS_SERVICE, "formgrader": formgrader_service(course),
+                  "contest": CONTEST_SERVICE if course.contests else "",  # the home page's button to the contests
                   "staff_no_server": STAFF_NO_SERVER,
                   "course_title": course.course.title, "course_title_ko": course.course.title_ko,
                   "first_use_passwords": first_use_passwords},

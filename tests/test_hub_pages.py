@@ -271,6 +271,17 @@ def test_staff_home_links_to_the_progress_page_and_offers_no_server(hub):
 
 @pytest.mark.slow
 @needs_root
+def test_students_and_staff_reach_the_contests_from_their_home_through_the_hubs_oauth(hub):
+    for name in ("med1", "staff"):
+        user = logged_in(hub, name)
+        page = html(user.s.get(f"{hub.url}/hub/home", timeout=60))
+        assert link(page, "medai-contest") == "/services/contest/"
+        contests = user.s.get(f"{hub.url}/services/contest/c/mi-1y", timeout=60)
+        assert contests.status_code == 200 and "공개 순위표" in contests.text, (name, contests.status_code)
+
+
+@pytest.mark.slow
+@needs_root
 def test_staff_who_type_their_server_url_get_the_progress_page_not_a_launch_button(hub):
     staff = logged_in(hub, "staff")
     r = staff.s.get(f"{hub.url}/user/{staff.name}/lab", timeout=60)
