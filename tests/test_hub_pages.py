@@ -82,6 +82,7 @@ def test_the_hub_config_gets_the_pages(course, roster, layout):
 def test_template_vars_name_the_services_the_course_and_the_role_of_each_user(course):
     tv = applied(course).JupyterHub.template_vars
     assert tv["medai"] == {"progress": "progress", "formgrader": formgrader_service(course),
+                           "contest": "contest",  # the course has contests: the home page's button
                            "staff_no_server": STAFF_NO_SERVER,
                            "course_title": course.course.title, "course_title_ko": course.course.title_ko,
                            "first_use_passwords": first_use_passwords}
@@ -92,6 +93,7 @@ def test_template_vars_name_the_services_the_course_and_the_role_of_each_user(co
     assert role(user_in("instructors")) == "instructor"
     assert role(user_in("students", "medicine")) == "student"
     assert role(None) == ""  # the login page: nobody yet
+    assert applied(course.model_copy(update={"contests": []})).JupyterHub.template_vars["medai"]["contest"] == ""
 
 
 def hub_env(*, ours: bool = True) -> Environment:
