@@ -224,6 +224,93 @@ class InsightPolicy(_Model):
         description="Let program staff see the aggregate item statistics (difficulty, discrimination, alpha) of "
         "each assignment. Failure groups and similarity are for instructors only, whatever this says.",
     )
+CONTEST_TASKS = ("omop-mi", "table")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
+CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index")
+
+
+class ContestPhase(_Model):
+    """A phase of a contest (e.g. development, then final); submissions are taken while one is open."""
+
+    id: Slug = Field(description="Phase id, e.g. 'development' or 'final'.")
+    title: str = Field(min_length=1, description="Phase title in English.")
+    title_ko: str = Field(min_length=1, description="Phase title in Korean.")
+    starts: datetime = Field(description="When submissions open (ISO 8601; no offset means course timezone).")
+    ends: datetime = Field(description="When submissions close (ISO 8601; no offset means course timezone).")
+
+    _dates = field_validator("starts", "ends", mode="before")(_require_time)
+
+
+class ContestTeam(_Model):
+    """A team fixed by the instructors (students of the roster)."""
+
+    id: Slug = Field(description="Team id, a lowercase slug.")
+    members: list[Login] = Field(min_length=1, description="Login names of its members (students on the roster).")
+
+
+class ContestTeams(_Model):
+    """Who competes together: teams listed here, or formed by students within a size limit."""
+
+    formed_by_students: bool = Field(default=True, description="Students may create and join teams themselves.")
+    max_size: int = Field(default=3, ge=1, le=20, description="Most members a team may have.")
+    mix_tracks: bool = Field(
+        default=False, description="A team may submit only when its members come from more than one track.")
+    fixed: list[ContestTeam] = Field(default_factory=list, description="Teams set by the instructors.")
+
+
+class ContestData(_Model):
+    """Which data the contest is on and how the contest's private seed splits it."""
+
+    task: Literal[CONTEST_TASKS] = Field(  # type: ignore[valid-type]
+        description="The prediction task: 'omop-mi' (myocardial infarction within horizon_days of the index date, "
+                    "from the OMOP cohort's index-date data; the group is the care site) or 'table' (a Parquet table "
+                    "with a label column).")
+    horizon_days: int = Field(default=365, ge=1, le=1826, description="For task 'omop-mi': the label's horizon "
+                                                                      "(every person is followed at least 1826 days).")
+    persons: int = Field(default=60_000, ge=100, le=2_000_000,
+                         description="For task 'omop-mi': the size of the contest's own cohort, generated privately "
+                                     "(never the students' omop-cohort) into the course directory.")
+    table: str | None = Field(default=None, description="For task 'table': the Parquet file, in the contest's private "
+                                                        "folder <course dir>/contests/<id>/source/.")
+    label: str = Field(default="label", description="For task 'table': the label column.")
+    group: str | None = Field(default=None, description="For task 'table': the column test_groups refers to.")
+    seed: int | None = Field(default=None, ge=0, description="The contest's seed (its cohort, the splits, the "
+                             "bootstrap). Leave it out: `prepare` then draws a private one and keeps it in the course "
+                             "directory. A seed written here is public (students can read course.yaml) and lets anyone "
+                             "regenerate the hidden set: for tests only.")
+    test_groups: list[int | str] = Field(
+        default_factory=list, description="Rows of these groups (sites, for the OMOP task) form the hidden test set "
+                                          "(dataset shift); empty: a random test_fraction of the rows.")
+    test_fraction: float = Field(default=0.3, gt=0, lt=1, description="Share of rows held out when test_groups is empty.")
+    public_fraction: float = Field(default=0.5, gt=0, lt=1,
+                                   description="Share of the hidden set scored on the public leaderboard.")
+
+
+class Contest(_Model):
+    """A code competition on hidden data (medai.grader.contest): submissions run in the grading sandbox."""
+
+    id: Slug = Field(description="Contest id, a lowercase slug.")
+    title: str = Field(min_length=1, description="Contest title in English.")
+    title_ko: str = Field(min_length=1, description="Contest title in Korean.")
+    description: str = Field(default="", description="The task in English.")
+    description_ko: str = Field(default="", description="The task in Korean.")
+    data: ContestData = Field(description="The dataset, the task and the split.")
+    metric: Literal[CONTEST_METRICS] = Field(description="How predictions are scored (scikit-learn's metric).")  # type: ignore[valid-type]
+    submission: Literal["notebook", "predictions"] = Field(
+        default="notebook", description="A notebook that defines predict(inputs), run in the sandbox on the hidden "
+                                        "inputs; or a predictions CSV (id, prediction) for published test inputs.")
+    phases: list[ContestPhase] = Field(min_length=1, description="Phases in order; the last is the final one.")
+    teams: ContestTeams = Field(default_factory=ContestTeams, description="Team rules.")
+    daily_cap: int = Field(default=3, ge=1, le=100, description="Submissions per team per day (course timezone).")
+    final_choices: int = Field(default=2, ge=1, le=10, description="Submissions a team may choose for the final ranking.")
+    timeout_seconds: int = Field(default=600, ge=10, le=7200, description="Wall-clock limit of one submission.")
+    bootstrap_resamples: int = Field(default=1000, ge=50, le=100_000,
+                                     description="Bootstrap resamples behind each score's 95% interval.")
+    baseline: str | None = Field(default=None, description="A baseline notebook students start from, relative to "
+                                                            "assignments_dir (e.g. contests/mi-1y/baseline.ipynb).")
+
+    @property
+    def final_phase(self) -> ContestPhase:
+        return self.phases[-1]
 
 
 class Course(_Model):
@@ -243,6 +330,7 @@ class Course(_Model):
     selfchecks: SelfCheckPolicy = Field(default_factory=SelfCheckPolicy,
                                         description="Recording of self-check use (defaults apply).")
     insight: InsightPolicy = Field(default_factory=InsightPolicy, description="Who sees the instructor's insight page.")
+    contests: list[Contest] = Field(default_factory=list, description="Code competitions on hidden data.")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)
@@ -273,6 +361,13 @@ class Course(_Model):
             if a.id == assignment_id:
                 return a
         raise KeyError(f"no assignment {assignment_id!r}; known: {', '.join(a.id for a in self.assignments) or 'none'}")
+
+    def contest(self, contest_id: str) -> Contest:
+        """The contest with this id; KeyError naming the known ids otherwise."""
+        for k in self.contests:
+            if k.id == contest_id:
+                return k
+        raise KeyError(f"no contest {contest_id!r}; known: {', '.join(k.id for k in self.contests) or 'none'}")
 
     def assignments_for_track(self, track: str) -> list[Assignment]:
         """Assignments a student of `track` must do: the common ones plus that track's own, in file order."""
@@ -308,6 +403,10 @@ def _localise_datetimes(c: Course) -> None:
     for e in c.late_policy.extensions:
         if e.until is not None and e.until.tzinfo is None:
             e.until = e.until.replace(tzinfo=tz)
+    for k in c.contests:
+        for ph in k.phases:
+            ph.starts = ph.starts if ph.starts.tzinfo else ph.starts.replace(tzinfo=tz)
+            ph.ends = ph.ends if ph.ends.tzinfo else ph.ends.replace(tzinfo=tz)
 
 
 def _duplicates(items: list[Any], section: str, kind: str) -> list[tuple[Loc, str]]:
@@ -400,4 +499,32 @@ def _cross_problems(c: Course) -> list[tuple[Loc, str]]:
         if key in seen_ext:
             problems.append((loc, f"second extension for {e.student!r} on {e.assignment!r} (first at extensions[{seen_ext[key]}])"))
         seen_ext.setdefault(key, i)
+    return problems + _contest_problems(c)
+
+
+def _contest_problems(c: Course) -> list[tuple[Loc, str]]:
+    problems = _duplicates(c.contests, "contests", "contest")
+    for i, k in enumerate(c.contests):
+        loc: Loc = ("contests", i)
+        problems += [((*loc, *where), msg) for where, msg in _duplicates(k.phases, "phases", "phase")]
+        for j, ph in enumerate(k.phases):
+            if ph.starts >= ph.ends:
+                problems.append(((*loc, "phases", j, "ends"), f"ends {ph.ends.isoformat()} is not after starts"))
+            if j and ph.starts < k.phases[j - 1].ends:
+                problems.append(((*loc, "phases", j, "starts"), "phase starts before the previous one ends"))
+        problems += [((*loc, "teams", *where), msg) for where, msg in _duplicates(k.teams.fixed, "fixed", "team")]
+        members: dict[str, str] = {}
+        for j, t in enumerate(k.teams.fixed):
+            if len(t.members) > k.teams.max_size:
+                problems.append(((*loc, "teams", "fixed", j, "members"),
+                                 f"{len(t.members)} members; max_size is {k.teams.max_size}"))
+            for m in t.members:
+                if m in members:
+                    problems.append(((*loc, "teams", "fixed", j, "members"), f"{m!r} is already in team {members[m]!r}"))
+                members.setdefault(m, t.id)
+        d = k.data
+        if d.task == "table" and not d.table:
+            problems.append(((*loc, "data", "table"), "task 'table' needs the Parquet file's name"))
+        if d.test_groups and d.task == "table" and not d.group:
+            problems.append(((*loc, "data", "group"), "test_groups needs the group column"))
     return problems

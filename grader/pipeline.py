@@ -49,16 +49,22 @@ def exchange_root(target: Target) -> Path:
 def private_paths(target: Target) -> list[str]:
     """Everything student code must not read: the course directory, the gradebook, the exchange, users'
     homes, the hub's secrets."""
-    paths = [str(target.course_dir)]
-    url = target.db_url
-    if url.startswith("sqlite:///"):
-        paths.append(url[len("sqlite:///"):])
-    paths.append(str(exchange_root(target)))
-    if target.layout is not None:
-        lay = target.layout
+    return hidden_paths(course_dir=target.course_dir, db_url=target.db_url, exchange=exchange_root(target),
+                        layout=target.layout, data=data_dir(target))
+
+
+def hidden_paths(*, course_dir: Path, db_url: str, exchange: Path | None, layout, data: str | None) -> list[str]:
+    """What the sandbox covers for a run on `course_dir` (also a contest's, medai.grader.contest.sandboxed)."""
+    paths = [str(course_dir)]
+    if db_url.startswith("sqlite:///"):
+        paths.append(db_url[len("sqlite:///"):])
+    if exchange is not None:
+        paths.append(str(exchange))
+    if layout is not None:
+        lay = layout
         paths += [str(lay.hub_dir), str(lay.home_dir), str(lay.exchange_dir), str(lay.etc_dir), str(lay.roster_file)]
     paths += ["/root", "/home"]
-    keep = [os.path.realpath(p) for p in (sys.prefix, data_dir(target) or "/nonexistent", "/run")]
+    keep = [os.path.realpath(p) for p in (sys.prefix, data or "/nonexistent", "/run")]
     out = []
     for p in dict.fromkeys(os.path.realpath(p) for p in paths):
         if not any(k == p or k.startswith(p.rstrip("/") + "/") for k in keep):

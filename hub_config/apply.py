@@ -22,6 +22,9 @@ PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
 GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
 STORAGE_SERVICE = "storage-guard"
 PROGRESS_PORT_OFFSET = 11  # it listens on 127.0.0.1:<hub port + 11>; the formgrader on + 10
+CONTEST_SERVICE = "contest"  # the contests' leaderboard page (`medai contest serve`), when course.yaml has contests
+CONTEST_PORT_OFFSET = 13
+CONTEST_SCOPES = [f"access:services!service={CONTEST_SERVICE}", f"read:services!service={CONTEST_SERVICE}"]
 TEMPLATES = Path(__file__).with_name("templates")  # the hub's pages: medai's, extending JupyterHub's own
 # what a user's server may do with its hub token: JupyterHub's own (activity, its server) and, for the My-course
 # panel (medai.hub.my_course), find and call the progress service; each token holds only what its user holds
@@ -40,6 +43,11 @@ def formgrader_service(course: Course) -> str:
 def progress_url(s: HubSettings) -> str:
     """Where the staff progress page listens (loopback only; the proxy serves it to browsers)."""
     return f"http://127.0.0.1:{s.port + PROGRESS_PORT_OFFSET}"
+
+
+def contest_url(s: HubSettings) -> str:
+    """Where the contest page listens (loopback only)."""
+    return f"http://127.0.0.1:{s.port + CONTEST_PORT_OFFSET}"
 
 
 def apply_hub(c, s: HubSettings) -> None:
@@ -154,6 +162,10 @@ def apply_groups_and_roles(c, s: HubSettings, course: Course, roster: Roster) ->
             "scopes": ["admin:users", "admin:groups", "list:users", "list:groups", "read:users", "read:groups"],
         },
     ]
+    if runs_contests(s, course):  # students, instructors and staff reach the contest page
+        for role in c.JupyterHub.load_roles:
+            if role["name"] in ("student", "instructor", "staff"):
+                role["scopes"] = [*role["scopes"], *CONTEST_SCOPES]
     c.JupyterHub.default_url = landing_page
 
 
@@ -240,6 +252,7 @@ def apply_pages(c, course: Course) -> None:
         "medai_role": page_role,  # JupyterHub calls it with the page's current user
         "ko": hub_korean,  # ditto; it gives the pages their Korean: ko(msgid)
         "medai": {"progress": PROGRESS_SERVICE, "formgrader": formgrader_service(course),
+                  "contest": CONTEST_SERVICE if course.contests else "",  # the home page's button to the contests
                   "staff_no_server": STAFF_NO_SERVER,
                   "course_title": course.course.title, "course_title_ko": course.course.title_ko,
                   "first_use_passwords": first_use_passwords},
@@ -357,6 +370,28 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
                             "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
             "cwd": course_dir,
         })
+
+
+    if runs_contests(s, course):
+        c.JupyterHub.services.append({
+            # the contests' page: leaderboards, team submissions run in the grading sandbox (so as root, as grade
+            # on submit), the instructors' view and reveal; the hub's OAuth admits the course's users
+            "name": CONTEST_SERVICE,
+            "display": True,
+            "info": {"description": "Contests: leaderboards and submissions"},
+            "url": contest_url(s),
+            "command": [f"{bin_dir}/medai", "contest", "serve", f"--course={s.course_file}",
+                        f"--course-dir={course_dir}"],
+            "environment": {**{k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+                            "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+            "cwd": course_dir,
+            "oauth_no_confirm": True,
+        })
+
+
+def runs_contests(s: HubSettings, course: Course) -> bool:
+    """Whether the hub runs the contest page: the course has contests and the hub has root (for the sandbox)."""
+    return bool(course.contests) and not s.single_account
 
 
 def grades_on_submit(s: HubSettings, course: Course) -> bool:

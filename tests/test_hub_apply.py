@@ -7,7 +7,8 @@ import pytest
 from tornado import web
 from traitlets.config import Config
 
-from medai.hub.apply import GRADE_ON_SUBMIT_SERVICE, apply_all, formgrader_service, hub_groups
+from medai.hub.apply import (CONTEST_SCOPES, CONTEST_SERVICE, GRADE_ON_SUBMIT_SERVICE, apply_all, formgrader_service,
+                             hub_groups)
 from medai.hub.jupyter_files import page_config, server_config
 from medai.hub.settings import HubSettings
 from tests.conftest import COURSE_YAML
@@ -91,7 +92,8 @@ def test_rbac_instructors_reach_the_formgrader_staff_reach_no_server(course, ros
     # students: JupyterHub's default `user` role (their own server), and their own course from the progress
     # service (the My-course panel; the service answers a student for themselves only, tests/test_my_course.py)
     assert [name for name, r in roles.items() if "students" in r.get("groups", [])] == ["student"]
-    assert roles["student"]["scopes"] == ["access:services!service=progress", "read:services!service=progress"]
+    assert roles["student"]["scopes"] == ["access:services!service=progress", "read:services!service=progress",
+                                          *CONTEST_SCOPES]  # the course has contests (tests below)
     reach_progress = {name for name, r in roles.items() if "access:services!service=progress" in r["scopes"]}
     assert reach_progress == {"staff", "instructor", "student"}
     # each server's token: JupyterHub's own scopes, plus what the panel needs (only what its user holds)
@@ -158,6 +160,22 @@ def test_grade_on_submit_follows_the_course_policy_and_the_environment(course, r
     assert GRADE_ON_SUBMIT_SERVICE not in {s["name"] for s in applied(off, roster, layout).JupyterHub.services}
     assert {s["name"] for s in applied(off, roster, layout, grade_on_submit=True).JupyterHub.services} >= {
         GRADE_ON_SUBMIT_SERVICE}
+
+
+def test_the_contest_page_is_a_root_service_open_to_the_course_when_there_are_contests(course, roster, layout):
+    c = applied(course, roster, layout)
+    page = {s["name"]: s for s in c.JupyterHub.services}[CONTEST_SERVICE]
+    assert page["url"] == "http://127.0.0.1:8136" and page["command"][1:3] == ["contest", "serve"]
+    assert "user" not in page  # root: submissions run in the grading sandbox
+    assert "/usr/sbin" in page["environment"]["PATH"].split(":")
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert {n for n, r in roles.items() if CONTEST_SCOPES[0] in r["scopes"]} == {"student", "instructor", "staff"}
+    none = course.model_copy(update={"contests": []})
+    bare = applied(none, roster, layout)
+    assert CONTEST_SERVICE not in {s["name"] for s in bare.JupyterHub.services}
+    assert not any(CONTEST_SCOPES[0] in r["scopes"] for r in bare.JupyterHub.load_roles)
+    single = applied(course, roster, layout, single_account=True)
+    assert CONTEST_SERVICE not in {s["name"] for s in single.JupyterHub.services}  # no root, no sandbox
 
 
 def test_staff_land_on_the_progress_page_and_everyone_else_on_their_server(course, roster, layout):

@@ -82,6 +82,7 @@ def test_the_hub_config_gets_the_pages(course, roster, layout):
 def test_template_vars_name_the_services_the_course_and_the_role_of_each_user(course):
     tv = applied(course).JupyterHub.template_vars
     assert tv["medai"] == {"progress": "progress", "formgrader": formgrader_service(course),
+                           "contest": "contest",  # the course has contests: the home page's button
                            "staff_no_server": STAFF_NO_SERVER,
                            "course_title": course.course.title, "course_title_ko": course.course.title_ko,
                            "first_use_passwords": first_use_passwords}
@@ -92,6 +93,7 @@ def test_template_vars_name_the_services_the_course_and_the_role_of_each_user(co
     assert role(user_in("instructors")) == "instructor"
     assert role(user_in("students", "medicine")) == "student"
     assert role(None) == ""  # the login page: nobody yet
+    assert applied(course.model_copy(update={"contests": []})).JupyterHub.template_vars["medai"]["contest"] == ""
 
 
 def hub_env(*, ours: bool = True) -> Environment:
@@ -267,6 +269,17 @@ def test_staff_home_links_to_the_progress_page_and_offers_no_server(hub):
     progress = link(page, "medai-progress")
     assert progress == PROGRESS
     assert staff.s.get(f"{hub.url}{progress}", timeout=60).status_code == 200  # it leads somewhere
+
+
+@pytest.mark.slow
+@needs_root
+def test_students_and_staff_reach_the_contests_from_their_home_through_the_hubs_oauth(hub):
+    for name in ("med1", "staff"):
+        user = logged_in(hub, name)
+        page = html(user.s.get(f"{hub.url}/hub/home", timeout=60))
+        assert link(page, "medai-contest") == "/services/contest/"
+        contests = user.s.get(f"{hub.url}/services/contest/c/mi-1y", timeout=60)
+        assert contests.status_code == 200 and "공개 순위표" in contests.text, (name, contests.status_code)
 
 
 @pytest.mark.slow

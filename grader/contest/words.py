@@ -1,0 +1,33 @@
+"""The contest's words: its gettext catalogue (grader/locale/<lang>/LC_MESSAGES/contest.po), Korean first.
+
+Errors a student may read carry their msgid and fields (:class:`ContestError`): `str()` is the English text
+(the CLI, logs), `text(lang)` the translation (the leaderboard page)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from medai.errors import UserError
+from medai.i18n import translator
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "contest"
+
+
+def N_(msgid: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return msgid
+
+
+def gettext_for(lang: str | None):
+    return translator(lang, domain=DOMAIN, localedir=LOCALE)
+
+
+class ContestError(UserError):
+    """A refused action: team rules, the phase, the daily cap, a bad file."""
+
+    def __init__(self, msgid: str, **fields):
+        self.msgid, self.fields = msgid, fields
+        super().__init__(msgid.format(**fields))
+
+    def text(self, lang: str | None) -> str:
+        return gettext_for(lang).gettext(self.msgid).format(**self.fields)
