@@ -213,3 +213,11 @@ def test_each_new_dataset_has_a_card_with_its_published_figures(built):
     assert "person_id" in registry.get("ecg-omop").card.to_markdown()
     for name in NEW:
         assert os.path.isfile(root / "data" / name / "manifest.json")
+
+
+def test_build_orders_datasets_so_the_linked_ecgs_find_their_cohort(tmp_path):
+    report = build_datasets(out_dir=tmp_path / "data", truth_dir=tmp_path / "truth",
+                            names=["ecg-omop", "omop-cohort", "ecg-omop"], size=30, seed=2)
+    assert [d.name for d in report.datasets] == ["omop-cohort", "ecg-omop"]
+    records = pd.read_csv(tmp_path / "data" / "ecg-omop" / "records.csv")
+    assert len(records) == 30 and set(records.person_id) == set(range(1, 31))
