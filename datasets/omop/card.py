@@ -118,7 +118,10 @@ OMOP_CARD = Card(
         "or diagnosed or treated; hypercholesterolaemia (recorded as hyperlipidaemia, 432867) total cholesterol "
         ">= 240 or a lipid-lowering drug (a statin started at the index screening counts); obesity BMI >= 25. "
         "Only the diagnosed share is recorded as a condition before the index date; diagnosed hypertension and "
-        "diabetes are treated (amlodipine, metformin), so their measured values are on treatment.",
+        "diabetes are treated (amlodipine, metformin), so their measured values are on treatment. A "
+        "hyperlipidaemia diagnosis before the index date needs total cholesterol >= 240 (60 % of those have "
+        "one); the statin decision at the index screening follows LDL, age, CKD and the known diabetes and "
+        "hypertension.",
         "Measurements (LOINC, UCUM units): SBP 8480-6 and DBP 8462-4 (mmHg, as a pair), BMI 39156-5 (kg/m2), "
         "LDL-C 13457-7 and total cholesterol 2093-3 (mg/dL, one lipid panel), HbA1c 4548-4 (%), fasting glucose "
         "1558-6 (mg/dL, at almost every screening), eGFR 62238-1 (mL/min/1.73m2), troponin I 10839-9 (ng/mL).",

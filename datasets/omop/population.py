@@ -14,7 +14,7 @@ Data-generating process (all documented in the dataset card and the truth object
 * BMI, SBP, DBP, LDL, total cholesterol, HbA1c, fasting glucose and eGFR are correlated through BMI and a shared
   "metabolic" factor; diagnosed hypertension and diabetes are treated (amlodipine, metformin), which lowers the
   measured blood pressure and glycaemia; CKD = eGFR < 60, diagnosed with probability :data:`P_DIAGNOSED`;
-* statin at the index date is confounded by indication (LDL, diabetes, hypertension, CKD, age);
+* statin at the index date is confounded by indication (LDL, diagnosed diabetes and hypertension, CKD, age);
 * myocardial infarction, cancer (lung or stomach), COPD and other-cause death follow exponential hazards,
   log-linear in the risk factors with hinges for SBP above 120 and HbA1c above 6.0 (:data:`HAZARDS`); a statin multiplies the MI hazard by
   :data:`STATIN_MI_HAZARD_RATIO`; after MI or cancer, death comes faster (:data:`POST_EVENT_DEATH`).
@@ -78,12 +78,13 @@ STATIN_MI_HAZARD_RATIO = 0.75
 POST_EVENT_DEATH = {"mi": 0.06, "lung_cancer": 0.35, "stomach_cancer": 0.12}
 #: probability that a cancer is lung (else stomach), for smokers and non-smokers
 P_LUNG = {True: 0.55, False: 0.30}
-#: statin at index: logit = sum of these
-STATIN_LOGIT = {"intercept": -2.3, "per_10mg_dl_ldl_above_120": 0.30, "diabetes": 1.0, "hypertension": 0.5,
-                "ckd": 0.5, "per_10y_age_above_55": 0.35}
-#: probability that CKD was diagnosed (recorded) before the index date; the other conditions' diagnosed shares
-#: follow the published awareness by sex and age band (:data:`medai.datasets.omop.calibration.TARGETS`)
-P_DIAGNOSED = {"ckd": 0.45}
+#: statin at index: logit = sum of these (diabetes and hypertension: diagnosed before the index date)
+STATIN_LOGIT = {"intercept": -2.5, "per_10mg_dl_ldl_above_120": 0.30, "diabetes": 1.0, "hypertension": 0.5,
+                "ckd": 0.5, "per_10y_age_above_55": 0.2}
+#: probability that CKD (eGFR < 60) and high total cholesterol (>= 240 mg/dL, before the statin started at the
+#: index date) were diagnosed (recorded) before the index date; diagnosed hypertension and diabetes follow the
+#: published awareness by sex and age band (:data:`medai.datasets.omop.calibration.TARGETS`)
+P_DIAGNOSED = {"ckd": 0.45, "hyperlipidemia": 0.60}
 
 
 @dataclass(frozen=True)
@@ -234,28 +235,24 @@ def sample_latent(*, persons: int, rng: np.random.Generator) -> Latent:
     fpg = np.clip(fpg_untreated - 25 * effect * diagnosed["diabetes"], 60, 450)
     egfr = np.clip(106 - 0.85 * (age - 40) - 6 * diabetes - 0.12 * (sbp - 130) + 11 * z[5], 5, 140)
     ckd = egfr < 60
-    # lipids: LDL shifted per stratum; total cholesterol = LDL + HDL + TG/5 (Friedewald); a statin started at
-    # the index (screening) visit counts as lipid-lowering medication
-    ldl_base = 100 + 1.6 * (bmi - 24) + 6 * metabolic + 30 * z[3]
+    # lipids: LDL rises smoothly with age (more in women); total cholesterol = LDL + HDL + TG/5 (Friedewald) plus a
+    # level shift per stratum of its non-LDL part, calibrated; a statin started at the index (screening) visit
+    # counts as lipid-lowering medication
+    ldl = np.clip(112 + np.where(male, 0.05, 0.45) * (age - 40) + 1.6 * (bmi - 24) + 6 * metabolic + 30 * z[3],
+                  30, 300)
     hdl = np.clip(np.where(male, 48, 56) - 0.8 * (bmi - 24) + 11 * z[8], 20, 110)
     tg = np.clip(np.exp(np.log(115) + 0.04 * (bmi - 24) + 0.1 * metabolic + 0.45 * z[9]), 30, 1500)
     s = STATIN_LOGIT
-    statin_rest = (s["intercept"] + s["diabetes"] * diabetes + s["hypertension"] * hypertension
-                   + s["ckd"] * ckd + s["per_10y_age_above_55"] * (age - 55) / 10)
-
-    def on_statin(i, ldl_i):
-        return u[4][i] < _logistic(statin_rest[i] + s["per_10mg_dl_ldl_above_120"] * (ldl_i - 120) / 10)
-
-    def hypercholesterolaemic(i, d):
-        ldl_i = np.clip(ldl_base[i] + d, 30, 300)
-        return (ldl_i + hdl[i] + tg[i] / 5 >= 240) | on_statin(i, ldl_i)
-
-    d_ldl, hyperlipidemia = _calibrated_flag(st, goal["hypercholesterolaemia"], hypercholesterolaemic,
-                                             lo=-150, hi=200)
-    ldl = np.clip(ldl_base + d_ldl, 30, 300)
-    tc = ldl + hdl + tg / 5
-    statin = on_statin(np.arange(n), ldl)
-    diagnosed["hyperlipidemia"] = _diagnosed(st, "hypercholesterolaemia", hyperlipidemia, u[3])
+    # the doctor at the screening visit knows the diagnoses, not the true status
+    statin = u[4] < _logistic(s["intercept"] + s["per_10mg_dl_ldl_above_120"] * (ldl - 120) / 10
+                              + s["diabetes"] * diagnosed["diabetes"] + s["hypertension"] * diagnosed["hypertension"]
+                              + s["ckd"] * ckd + s["per_10y_age_above_55"] * (age - 55) / 10)
+    tc_base = ldl + hdl + tg / 5
+    d_tc, hyperlipidemia = _calibrated_flag(st, goal["hypercholesterolaemia"],
+                                            lambda i, d: (np.maximum(tc_base[i] + d, ldl[i] + 20) >= 240) | statin[i],
+                                            lo=-150, hi=150)
+    tc = np.maximum(tc_base + d_tc, ldl + 20)
+    diagnosed["hyperlipidemia"] = (tc >= 240) & (u[3] < P_DIAGNOSED["hyperlipidemia"])
     diagnosed["ckd"] = ckd & (rng.random(n) < P_DIAGNOSED["ckd"])
     # sites differ in case mix: older patients go to site 3 more often
     site_logits = np.stack([np.zeros(n), -0.25 + 0.0 * age, -1.2 + 0.02 * (age - 55)])
