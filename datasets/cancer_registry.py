@@ -50,9 +50,11 @@ TREATMENT = {
                 "colorectal": (0.95, 0.92, 0.45, 0.6), "stomach": (0.95, 0.85, 0.2, 0.6),
                 "breast": (0.98, 0.95, 0.3, 0.7), "prostate": (0.5, 0.45, 0.05, 0.3), "liver": (0.45, 0.2, 0.03, 0.2)},
     "chemotherapy": {"thyroid": (0, 0, 0.1, 0), "lung": (0.1, 0.65, 0.75, 0.4), "colorectal": (0.05, 0.7, 0.8, 0.4),
-                     "stomach": (0.05, 0.6, 0.7, 0.3), "breast": (0.35, 0.75, 0.8, 0.4), "prostate": (0, 0.05, 0.4, 0.1),
+                     "stomach": (0.05, 0.6, 0.7, 0.3), "breast": (0.35, 0.75, 0.8, 0.4),
+                     "prostate": (0, 0.05, 0.4, 0.1),
                      "liver": (0.05, 0.2, 0.5, 0.2)},
-    "radiotherapy": {"thyroid": (0, 0.05, 0.3, 0), "lung": (0.15, 0.45, 0.4, 0.2), "colorectal": (0.02, 0.25, 0.15, 0.1),
+    "radiotherapy": {"thyroid": (0, 0.05, 0.3, 0), "lung": (0.15, 0.45, 0.4, 0.2),
+                     "colorectal": (0.02, 0.25, 0.15, 0.1),
                      "stomach": (0, 0.02, 0.1, 0), "breast": (0.7, 0.75, 0.35, 0.4), "prostate": (0.2, 0.4, 0.3, 0.2),
                      "liver": (0.05, 0.25, 0.3, 0.1)},
     "site_specific": {"thyroid": (0.45, 0.75, 0.9, 0.3), "lung": (0, 0, 0, 0), "colorectal": (0, 0, 0, 0),
@@ -147,7 +149,8 @@ def generate_cancer_registry(*, patients: int = 5_000, seed: int = 0) -> CancerR
     follow = np.where(died, death_day, end_day) - dx_day
     cause = np.where(~died, "", np.where(t_cancer <= t_other, "cancer", "other"))
     table = pd.DataFrame({
-        "patient_id": np.arange(1, n + 1), "sex": np.where(male, "M", "F"), "age_at_diagnosis": np.floor(age).astype(int),
+        "patient_id": np.arange(1, n + 1), "sex": np.where(male, "M", "F"),
+        "age_at_diagnosis": np.floor(age).astype(int),
         "diagnosis_date": (np.datetime64("1970-01-01", "D") + dx_day.astype("timedelta64[D]")),
         "site": site, "icd10": np.array([SITES[s][0] for s in names])[site_i],
         "summary_stage": np.array(STAGES)[stage],

@@ -109,7 +109,8 @@ def _registry_card() -> Card:
                          for site in K.SITES)
     stages = "; ".join(f"{site} " + "/".join(str(v) for v in K.STAGE_SHARE[site]) for site in K.SITES)
     return Card(
-        name="cancer-registry", title="Synthetic Korean cancer registry: seven common sites, stage, treatment, survival",
+        name="cancer-registry",
+        title="Synthetic Korean cancer registry: seven common sites, stage, treatment, survival",
         summary="First primary cancers diagnosed 2015-2019 at Korea's seven most common sites (thyroid, lung, "
                 "colorectal, stomach, breast, prostate, liver) with SEER summary stage, first-course treatment and "
                 "follow-up to death or 2024-12-31, including the cause of death. Survival depends on site and "
@@ -123,7 +124,8 @@ def _registry_card() -> Card:
                                 "liver C22"),
                 ("summary_stage", "localised, regional, distant, unknown (SEER summary stage, as KCCR reports)"),
                 ("surgery, chemotherapy, radiotherapy", "first-course treatment (0/1)"),
-                ("site_specific_treatment", "radioactive iodine, hormone therapy, androgen deprivation, TACE, or empty"),
+                ("site_specific_treatment",
+                 "radioactive iodine, hormone therapy, androgen deprivation, TACE, or empty"),
                 ("vital_status, followup_days, cause_of_death", "dead/alive at 2024-12-31, days from diagnosis, "
                                                                 "cancer / other / empty if alive"),
                 ("files", "registry.csv and registry.parquet, the same table")),

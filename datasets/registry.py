@@ -132,7 +132,8 @@ SPECS: tuple[DatasetSpec, ...] = (
     DatasetSpec(name="cancer-registry", kind="synthetic", card=REGISTRY_CARD,
                 writer=_disease_writer("write_cancer_registry", "patients"), size_unit="patients",
                 default_size=5_000, max_size=1_000_000),
-    DatasetSpec(name="ecg-omop", kind="synthetic", card=ECG_OMOP_CARD, writer=_disease_writer("write_ecg_omop", "records"),
+    DatasetSpec(name="ecg-omop", kind="synthetic", card=ECG_OMOP_CARD,
+                writer=_disease_writer("write_ecg_omop", "records"),
                 size_unit="records", default_size=200, max_size=20_000),
     _packaged("breast-cancer-wisconsin", "Breast cancer Wisconsin (Diagnostic)", "load_breast_cancer",
               module="packaged", summary="569 fine-needle aspirates of breast masses: 30 nucleus measurements and "

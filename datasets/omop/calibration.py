@@ -21,7 +21,8 @@ Calibration is stratified: in every sex x band stratum of the generated cohort, 
 continuous risk factor (BMI, untreated blood pressure, untreated glycaemia, LDL) is chosen by bisection so that
 the stratum's true prevalence equals the target, and the diagnosed share is met by ranking seeded uniforms, so a
 build hits the table within :data:`TOLERANCE` in every stratum of :data:`MIN_STRATUM` persons or more (smaller
-strata can miss hypercholesterolaemia: the statin started at the index visit counts, and it is drawn, not set). The hospital cohort's age mix is older than the
+strata can miss hypercholesterolaemia: the statin started at the index visit counts, and it is drawn, not set).
+The hospital cohort's age mix is older than the
 population's (``population.ATTENDANCE``), so the cohort's overall prevalence is higher than the headline figure:
 :func:`expected_overall` gives both.
 """

@@ -278,7 +278,8 @@ def sample_latent(*, persons: int, rng: np.random.Generator) -> Latent:
     data_end = int((DATA_END - EPOCH).astype(int))
     death_day = index_day + event_day_offset(t_death)
     end_day = np.minimum(death_day, data_end).astype(np.int64)
-    return Latent(n=n, **latent_terms, dbp=dbp, fpg=fpg, tc=tc, obesity=bmi >= 25, diabetes=diabetes, hypertension=hypertension, hyperlipidemia=hyperlipidemia,
+    return Latent(n=n, **latent_terms, dbp=dbp, fpg=fpg, tc=tc, obesity=bmi >= 25, diabetes=diabetes,
+                  hypertension=hypertension, hyperlipidemia=hyperlipidemia,
                   ckd=ckd, diagnosed=diagnosed, site=site.astype(np.int64), index_day=index_day.astype(np.int64),
                   start_day=start_day.astype(np.int64), end_day=end_day, hazard=hazard, t_mi=t_mi,
                   t_cancer=t_cancer, t_copd=t_copd, t_death=t_death, lung=lung, death_cause=death_cause)
