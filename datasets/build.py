@@ -191,6 +191,8 @@ def build_datasets(*, out_dir: str | Path, truth_dir: str | Path, names: Sequenc
     `size` overrides each synthetic dataset's default size (persons, images, records). Every parameter is
     checked before anything is written; a dataset that fails leaves nothing behind under its name."""
     specs = [registry.get(n) for n in (names or registry.names())]
+    order = registry.names()  # registry order, so that omop-cohort is built before ecg-omop, which links to it
+    specs = sorted({spec.name: spec for spec in specs}.values(), key=lambda spec: order.index(spec.name))
     seed = check_size("seed", seed, minimum=0, maximum=MAX_SEED)
     sizes = {}
     for spec in specs:

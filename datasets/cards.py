@@ -5,6 +5,7 @@ registered dataset; ``medai datasets card NAME`` prints it and every build write
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Card:
     intended_tasks: tuple[str, ...]
     disease_area: str
     notes: tuple[str, ...] = field(default=())
+    #: more sections computed from a build: appendix(seed=..., size=...) -> Markdown (e.g. published figures next
+    #: to what the build achieved); seed and size are None when the card is printed without a build
+    appendix: Callable[..., str] | None = field(default=None, compare=False)
 
     def to_markdown(self, *, seed: int | None = None, size: int | None = None) -> str:
         made = self.generator if seed is None else f"{self.generator}, seed {seed}"
@@ -35,4 +39,7 @@ class Card:
         lines += [f"| `{name}` | {text} |" for name, text in self.schema]
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        if self.appendix is not None:
+            text += "\n" + self.appendix(seed=seed, size=size)
+        return text

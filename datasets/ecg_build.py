@@ -14,12 +14,19 @@ def write_ecgs(out: Path, *, records: int, seed: int) -> None:
     from medai.datasets.ecg import generate_ecgs
 
     ecgs = generate_ecgs(records=records, seed=seed)
+    write_ecg_files(out, ecgs, pd.DataFrame({
+        "record_id": [e.record_id for e in ecgs], "rhythm": [e.rhythm for e in ecgs],
+        "heart_rate_bpm": [e.heart_rate_bpm for e in ecgs], "beats": [len(e.r_peaks) for e in ecgs],
+        "fs_hz": [e.fs for e in ecgs], "seconds": [e.signal.shape[1] / e.fs for e in ecgs]}))
+
+
+def write_ecg_files(out: Path, ecgs: list, records) -> None:
+    """signals.npy (int16 microvolts, one row per record), records.csv (the `records` frame), r_peaks.csv."""
+    import pandas as pd
+
     microvolts = np.stack([np.round(e.signal * 1000) for e in ecgs]).astype("<i2")
     np.save(out / "signals.npy", microvolts, allow_pickle=False)
-    pd.DataFrame({"record_id": [e.record_id for e in ecgs], "rhythm": [e.rhythm for e in ecgs],
-                  "heart_rate_bpm": [e.heart_rate_bpm for e in ecgs], "beats": [len(e.r_peaks) for e in ecgs],
-                  "fs_hz": [e.fs for e in ecgs], "seconds": [e.signal.shape[1] / e.fs for e in ecgs]}) \
-        .to_csv(out / "records.csv", index=False, lineterminator="\n")
+    records.to_csv(out / "records.csv", index=False, lineterminator="\n")
     rows = [(e.record_id, int(s), "V" if i in set(e.pvc_beats) else "N") for e in ecgs for i, s in enumerate(e.r_peaks)]
     pd.DataFrame(rows, columns=["record_id", "sample", "beat"]).to_csv(out / "r_peaks.csv", index=False,
                                                                        lineterminator="\n")

@@ -15,6 +15,7 @@ from medai.datasets.errors import DatasetError
 from medai.datasets.ecg_build import ECG_CARD
 from medai.datasets.imaging_build import CT_CARD, MR_CARD
 from medai.datasets.deid.card import RAW_EXPORT_CARD
+from medai.datasets.disease_areas import ECG_OMOP_CARD, REGISTRY_CARD, SPIROMETRY_CARD
 from medai.datasets.omop.card import OMOP_CARD
 
 
@@ -77,6 +78,15 @@ def _write_ecgs(ctx: BuildContext) -> Written:
     return Written()
 
 
+def _disease_writer(function: str, unit: str) -> Callable[[BuildContext], Written]:
+    def write(ctx: BuildContext) -> Written:
+        from medai.datasets import disease_areas
+
+        return Written(truth=getattr(disease_areas, function)(ctx.out, seed=ctx.seed, **{unit: ctx.size}))
+
+    return write
+
+
 def _packaged_writer(module: str, function: str) -> Callable[[BuildContext], Written]:
     def write(ctx: BuildContext) -> Written:
         import importlib
@@ -116,6 +126,15 @@ SPECS: tuple[DatasetSpec, ...] = (
                 size_unit="volumes", default_size=12, max_size=2_000),
     DatasetSpec(name="ecg-rhythms", kind="synthetic", card=ECG_CARD, writer=_write_ecgs, size_unit="records",
                 default_size=200, max_size=20_000),
+    DatasetSpec(name="spirometry-copd", kind="synthetic", card=SPIROMETRY_CARD,
+                writer=_disease_writer("write_spirometry", "persons"), size_unit="persons", default_size=5_000,
+                max_size=500_000),
+    DatasetSpec(name="cancer-registry", kind="synthetic", card=REGISTRY_CARD,
+                writer=_disease_writer("write_cancer_registry", "patients"), size_unit="patients",
+                default_size=5_000, max_size=1_000_000),
+    DatasetSpec(name="ecg-omop", kind="synthetic", card=ECG_OMOP_CARD,
+                writer=_disease_writer("write_ecg_omop", "records"),
+                size_unit="records", default_size=200, max_size=20_000),
     _packaged("breast-cancer-wisconsin", "Breast cancer Wisconsin (Diagnostic)", "load_breast_cancer",
               module="packaged", summary="569 fine-needle aspirates of breast masses: 30 nucleus measurements and "
               "the pathology result.", source="Wolberg, Street and Mangasarian, University of Wisconsin Hospitals "

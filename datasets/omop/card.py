@@ -14,13 +14,65 @@ _TABLE_NOTES = {
                             "lung/stomach cancer and COPD; source value is the ICD-10 code or the condition name",
     "drug_exposure": "statins started at the index date, metformin and amlodipine for known diabetes and "
                      "hypertension, secondary prevention after MI; one row per treatment episode",
-    "measurement": "SBP/DBP, BMI, LDL, HbA1c, eGFR at visits (baseline at the index visit), troponin I at MI",
+    "measurement": "SBP/DBP, BMI, LDL and total cholesterol, HbA1c, fasting glucose, eGFR at visits (baseline at "
+                   "the index visit), troponin I at MI",
     "observation": "current smoking recorded at the index visit (most, not all, smokers)",
     "death": "date and, when due to MI or cancer, cause",
     "care_site": "the three hospitals (sites A, B, C)",
     "cohort": "cohort_definition_id 1: the index date (cohort_start_date) and end of follow-up of every person",
     "concept": "every concept id the data uses, with its name, vocabulary and code",
 }
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{x:.1f}"
+
+
+def calibration_markdown(*, seed: int | None = None, size: int | None = None) -> str:
+    """The published figures (one table: definition, source, years) and, next to them, what a build of `size`
+    persons with `seed` achieved (default: seed 0, 10,000 persons, the registry's default build)."""
+    from medai.datasets.omop import calibration as cal
+    from medai.datasets.omop.generate import latent_cohort
+    from medai.datasets.omop.truth import calibration_rows, condition_status
+
+    seed = 0 if seed is None else seed
+    size = 10_000 if size is None else size
+    latent = latent_cohort(persons=size, seed=seed)
+    lines = ["## Published figures and calibration", "",
+             "Conditions are defined as KNHANES defines them and calibrated by sex and 10-year age band to these "
+             "figures (general population, within each stratum):", "",
+             "| condition | definition | source | survey years | how sure |", "|---|---|---|---|---|"]
+    lines += [f"| {t.condition} | {t.definition} | {t.source} | {t.years} | {t.certainty} |" for t in cal.TARGETS]
+    lines += ["", "Headline figures (general population): "
+              + "; ".join(f"{k}: {v}" for k, v in cal.HEADLINES.items()) + ".", "",
+              f"Stated tolerance in every sex x band stratum of at least {cal.MIN_STRATUM} persons: true prevalence "
+              f"within {cal.TOLERANCE['prevalence']} and diagnosed share within {cal.TOLERANCE['diagnosed_share']} "
+              "percentage points of the target.", "",
+              f"### Target vs achieved (this build: seed {seed}, {size:,} persons)", "",
+              "| condition | sex | age | persons | prevalence target % | achieved % | diagnosed target % "
+              "| achieved % |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.condition} | {r.sex} | {r.band} | {r.persons:,} | {r.target_prevalence:.0f} | "
+              f"{_pct(r.prevalence)} | {_pct(r.target_diagnosed)} | {_pct(r.diagnosed)} |"
+              for r in calibration_rows(latent)]
+    status, diagnosed = condition_status(latent)
+    census = cal.census_weights()
+    mix = cal.cohort_weights(age=latent.age, male=latent.male)
+    lines += ["", "### Why the cohort's recorded prevalence is not the survey's", "",
+              "The hospital sees older people more often (attendance weights by age in "
+              "`medai.datasets.omop.population.ATTENDANCE`), so its age mix is older than the census's and every "
+              "overall figure is higher; a diagnosis is recorded only for the diagnosed (aware) share. Recorded "
+              "prevalence = sum over strata of (the cohort's share of the stratum x target prevalence x target "
+              "diagnosed share).", "",
+              "| condition | general population (2020 census mix), target % | cohort mix, target % | "
+              "cohort, achieved true % | recorded: expected % | recorded: achieved % |",
+              "|---|---|---|---|---|---|"]
+    for t in cal.TARGETS:
+        pop_prev, _ = cal.expected_overall(t.condition, weights=census)
+        mix_prev, mix_rec = cal.expected_overall(t.condition, weights=mix)
+        rec = diagnosed.get(t.condition)
+        lines.append(f"| {t.condition} | {pop_prev:.1f} | {mix_prev:.1f} | {100 * status[t.condition].mean():.1f} | "
+                     f"{_pct(mix_rec)} | {_pct(None if rec is None else 100 * float(rec.mean()))} |")
+    return "\n".join(lines) + "\n"
+
 
 OMOP_CARD = Card(
     name="omop-cohort",
@@ -61,6 +113,20 @@ OMOP_CARD = Card(
         "Concept ids used (✓ checked against published OHDSI material; ? to be confirmed in Athena): "
         + "; ".join(f"{c.concept_id} {c.concept_name} ({c.vocabulary_id} {c.concept_code}) {'✓' if c.verified else '?'}"
                     for c in sorted(C.ALL, key=lambda x: (x.domain_id, x.concept_id))),
+        "Conditions follow the survey's definitions (see the table below): hypertension (condition 320128) is "
+        "SBP >= 140 or DBP >= 90 or an antihypertensive; diabetes (201826) fasting glucose >= 126 or HbA1c >= 6.5 "
+        "or diagnosed or treated; hypercholesterolaemia (recorded as hyperlipidaemia, 432867) total cholesterol "
+        ">= 240 or a lipid-lowering drug (a statin started at the index screening counts); obesity BMI >= 25. "
+        "Only the diagnosed share is recorded as a condition before the index date; diagnosed hypertension and "
+        "diabetes are treated (amlodipine, metformin), so their measured values are on treatment. A "
+        "hyperlipidaemia diagnosis before the index date needs total cholesterol >= 240 (60 % of those have "
+        "one); the statin decision at the index screening follows LDL, age, CKD and the known diabetes and "
+        "hypertension.",
+        "Measurements (LOINC, UCUM units): SBP 8480-6 and DBP 8462-4 (mmHg, as a pair), BMI 39156-5 (kg/m2), "
+        "LDL-C 13457-7 and total cholesterol 2093-3 (mg/dL, one lipid panel), HbA1c 4548-4 (%), fasting glucose "
+        "1558-6 (mg/dL, at almost every screening), eGFR 62238-1 (mL/min/1.73m2), troponin I 10839-9 (ng/mL).",
         "Byte-identical rebuilds need the same seed, size and library versions (the manifest records them).",
     ),
+    appendix=calibration_markdown,
 )
+

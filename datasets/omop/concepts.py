@@ -53,6 +53,10 @@ SBP = Concept(3004249, "Systolic blood pressure", "Measurement", "LOINC", "Clini
 DBP = Concept(3012888, "Diastolic blood pressure", "Measurement", "LOINC", "Clinical Observation", "8462-4")
 EGFR = Concept(3049187, "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or "
                "Blood by Creatinine-based formula (CKD-EPI)", "Measurement", "LOINC", "Lab Test", "62238-1")
+FASTING_GLUCOSE = Concept(3037110, "Fasting glucose [Mass/volume] in Serum or Plasma", "Measurement", "LOINC",
+                          "Lab Test", "1558-6")
+TOTAL_CHOLESTEROL = Concept(3027114, "Cholesterol [Mass/volume] in Serum or Plasma", "Measurement", "LOINC",
+                            "Lab Test", "2093-3")
 BMI = Concept(3038553, "Body mass index (BMI) [Ratio]", "Measurement", "LOINC", "Clinical Observation", "39156-5")
 TROPONIN_I = Concept(3016931, "Troponin I.cardiac [Mass/volume] in Serum or Plasma", "Measurement", "LOINC",
                      "Lab Test", "10839-9", verified=False)

@@ -119,27 +119,34 @@ def _lab_values(L, rng, person, years_after, name):
     """Measured value of lab `name` at `years_after` index: true value, drift, drug effect, site offset, noise."""
     true = getattr(L, name)[person].copy()
     t = np.maximum(years_after, 0)
-    if name == "sbp":
-        true = true + 0.5 * t
+    if name in ("sbp", "dbp"):
+        true = true + (0.5 if name == "sbp" else 0.2) * t
     elif name == "hba1c":
         true = true + 0.03 * t
+    elif name == "fpg":
+        true = true + 0.8 * t
     elif name == "egfr":
         true = true - 1.0 * t
     elif name == "ldl":
         true = np.where(L.statin[person] & (years_after > 0), true * 0.65, true)
+    elif name == "tc":  # the statin lowers the LDL part
+        true = np.where(L.statin[person] & (years_after > 0), true - 0.35 * L.ldl[person], true)
     offset = np.zeros(len(person))
     for site, offsets in pop.SITE_OFFSETS.items():
         offset = np.where(L.site[person] == site, offsets.get(name, 0.0), offset)
     value = true + offset + pop.MEASUREMENT_SD[name] * rng.standard_normal(len(person))
-    lo, hi, digits = {"sbp": (70, 250, 0), "ldl": (10, 350, 0), "hba1c": (3.5, 15, 1), "egfr": (3, 150, 0),
-                      "bmi": (14, 50, 1)}[name]
+    lo, hi, digits = {"sbp": (70, 250, 0), "dbp": (35, 150, 0), "ldl": (10, 350, 0), "tc": (60, 450, 0),
+                      "hba1c": (3.5, 15, 1), "fpg": (50, 500, 0), "egfr": (3, 150, 0), "bmi": (14, 50, 1)}[name]
     return np.round(np.clip(value, lo, hi), digits)
 
 
 _LAB_META = {  # concept, unit concept, unit source value, source value, range low/high
     "sbp": (C.SBP, C.MMHG, "mmHg", "BP_SYS", 90.0, 120.0),
+    "dbp": (C.DBP, C.MMHG, "mmHg", "BP_DIA", 60.0, 80.0),
     "ldl": (C.LDL, C.MG_DL, "mg/dL", "LDL-C", 0.0, 130.0),
+    "tc": (C.TOTAL_CHOLESTEROL, C.MG_DL, "mg/dL", "T-CHOL", 0.0, 200.0),
     "hba1c": (C.HBA1C, C.PERCENT, "%", "HbA1c", 4.0, 5.6),
+    "fpg": (C.FASTING_GLUCOSE, C.MG_DL, "mg/dL", "FBS", 70.0, 99.0),
     "egfr": (C.EGFR, C.ML_MIN_173, "mL/min/1.73m2", "eGFR(CKD-EPI)", 60.0, 120.0),
     "bmi": (C.BMI, C.KG_M2, "kg/m2", "BMI", 18.5, 23.0),
 }
@@ -163,17 +170,16 @@ def _measurements(L, v, rng) -> _Rows:
         "egfr": np.where(idx, 0.35 + 0.25 * older + 0.25 * dx["diabetes"] + 0.1 * dx["hypertension"],
                          np.where(fu, 0.2 + 0.4 * dx["ckd"] + 0.2 * dx["diabetes"], 0.0)),
     }
-    for name in ("sbp", "bmi", "ldl", "hba1c", "egfr"):
-        sel = np.flatnonzero(rng.random(len(person)) < p_measured[name])
-        concept, unit, unit_src, src, lo, hi = _LAB_META[name]
-        rows.add(person=person[sel], concept=concept.concept_id, day=day[sel], second=v["second"][sel] + 600,
-                 visit=v["id"][sel], value=_lab_values(L, rng, person[sel], years_after[sel], name),
-                 unit=unit.concept_id, unit_src=unit_src, src=src, lo=lo, hi=hi)
-        if name == "sbp":
-            dbp = np.round(np.clip(0.55 * rows.parts[-1]["value"] + 8 + 6 * rng.standard_normal(len(sel)), 40, 140))
-            rows.add(person=person[sel], concept=C.DBP.concept_id, day=day[sel], second=v["second"][sel] + 600,
-                     visit=v["id"][sel], value=dbp, unit=C.MMHG.concept_id, unit_src="mmHg", src="BP_DIA",
-                     lo=60.0, hi=80.0)
+    p_measured["fpg"] = np.where(idx, 0.95, np.where(fu, 0.15 + 0.5 * dx["diabetes"], 0.0))
+    draws = rng.random((len(p_measured), len(person)))
+    for k, name in enumerate(("sbp", "bmi", "ldl", "hba1c", "egfr", "fpg")):
+        sel = np.flatnonzero(draws[k] < p_measured[name])
+        # blood pressure is taken as a pair, and total cholesterol in the same lipid panel as LDL
+        for lab in {"sbp": ("sbp", "dbp"), "ldl": ("ldl", "tc")}.get(name, (name,)):
+            concept, unit, unit_src, src, lo, hi = _LAB_META[lab]
+            rows.add(person=person[sel], concept=concept.concept_id, day=day[sel], second=v["second"][sel] + 600,
+                     visit=v["id"][sel], value=_lab_values(L, rng, person[sel], years_after[sel], lab),
+                     unit=unit.concept_id, unit_src=unit_src, src=src, lo=lo, hi=hi)
     mi = np.flatnonzero(v["kind"] == _MI)  # leakage trap: troponin on the day of the infarction
     rows.add(person=person[mi], concept=C.TROPONIN_I.concept_id, day=day[mi], second=v["second"][mi] + 1800,
              visit=v["id"][mi], value=np.round(rng.lognormal(1.5, 1.0, len(mi)), 2), unit=C.NG_ML.concept_id,
@@ -337,6 +343,17 @@ def _tables(L: pop.Latent, seed: int, rng_v, rng_m) -> dict[str, "pa.Table"]:
     return t
 
 
+def _rngs(seed: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 0x0A0F]).spawn(4)]
+
+
+def latent_cohort(*, persons: int = 10_000, seed: int = 0) -> pop.Latent:
+    """The latent cohort behind ``generate_omop(persons=persons, seed=seed)`` (graders and the card only)."""
+    persons = check_size("persons", persons, maximum=MAX_PERSONS)
+    seed = check_size("seed", seed, minimum=0)
+    return pop.sample_latent(persons=persons, rng=_rngs(seed)[0])
+
+
 def generate_omop(*, persons: int = 10_000, seed: int = 0) -> OmopCohort:
     """A synthetic OMOP CDM v5.4 cohort of `persons` adults from 3 Korean hospitals, reproducible from `seed`.
 
@@ -344,8 +361,7 @@ def generate_omop(*, persons: int = 10_000, seed: int = 0) -> OmopCohort:
     measurement, observation, death, care_site, cohort, concept) and the ground truth (graders only)."""
     persons = check_size("persons", persons, maximum=MAX_PERSONS)
     seed = check_size("seed", seed, minimum=0)
-    rng_latent, rng_visits, rng_records, rng_truth = (np.random.default_rng(s) for s in
-                                                      np.random.SeedSequence([seed, 0x0A0F]).spawn(4))
+    rng_latent, rng_visits, rng_records, rng_truth = _rngs(seed)
     latent = pop.sample_latent(persons=persons, rng=rng_latent)
     tables = _tables(latent, seed, rng_visits, rng_records)
     risk = risk_mi(latent)

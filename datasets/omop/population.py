@@ -7,11 +7,14 @@ Data-generating process (all documented in the dataset card and the truth object
 
 * age at index 30-89 from Korea's resident population by 5-year band (Statistics Korea, 2020 census, rounded),
   weighted towards older ages as a hospital population is; the female share rises with age;
-* current smoking ~38 % of men and ~6 % of women in their 40s, fewer at older ages (KNHANES-like);
-* BMI, SBP, LDL, HbA1c and eGFR are correlated through age, sex, BMI and a shared "metabolic" factor;
-* type 2 diabetes = HbA1c >= 6.5 %, hypertension = SBP >= 140 mmHg, hyperlipidaemia = LDL >= 160 mg/dL,
-  CKD = eGFR < 60; each is diagnosed (recorded before the index date) with a probability below one;
-* statin at the index date is confounded by indication (LDL, diabetes, hypertension, CKD, age);
+* current smoking, obesity (BMI >= 25), hypertension, diabetes and hypercholesterolaemia are defined as KNHANES
+  defines them and calibrated, by sex and 10-year age band, to the published prevalence and awareness in
+  :mod:`medai.datasets.omop.calibration` (the general population's, within each stratum; the cohort's older
+  age mix makes its overall prevalence higher);
+* BMI, SBP, DBP, LDL, total cholesterol, HbA1c, fasting glucose and eGFR are correlated through BMI and a shared
+  "metabolic" factor; diagnosed hypertension and diabetes are treated (amlodipine, metformin), which lowers the
+  measured blood pressure and glycaemia; CKD = eGFR < 60, diagnosed with probability :data:`P_DIAGNOSED`;
+* statin at the index date is confounded by indication (LDL, diagnosed diabetes and hypertension, CKD, age);
 * myocardial infarction, cancer (lung or stomach), COPD and other-cause death follow exponential hazards,
   log-linear in the risk factors with hinges for SBP above 120 and HbA1c above 6.0 (:data:`HAZARDS`); a statin multiplies the MI hazard by
   :data:`STATIN_MI_HAZARD_RATIO`; after MI or cancer, death comes faster (:data:`POST_EVENT_DEATH`).
@@ -21,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from medai.datasets.omop import calibration as cal
 
 EPOCH = np.datetime64("1970-01-01", "D")
 INDEX_FIRST = np.datetime64("2015-01-01", "D")
@@ -40,7 +45,8 @@ SITES = (1, 2, 3)
 #: additive calibration offset of each site's laboratory (dataset shift): {site: {lab: offset}}
 SITE_OFFSETS = {1: {}, 2: {"hba1c": 0.35, "ldl": 0.0}, 3: {"ldl": -12.0, "egfr": 6.0}}
 #: standard deviation of one measurement around the true value (biological + analytical variation)
-MEASUREMENT_SD = {"sbp": 12.0, "ldl": 12.0, "hba1c": 0.25, "egfr": 7.0, "bmi": 0.6}
+MEASUREMENT_SD = {"sbp": 12.0, "dbp": 7.0, "ldl": 12.0, "tc": 14.0, "hba1c": 0.25, "fpg": 9.0, "egfr": 7.0,
+                  "bmi": 0.6}
 
 #: the features the hazards use, as functions of the true risk factors
 TERMS = {
@@ -72,11 +78,13 @@ STATIN_MI_HAZARD_RATIO = 0.75
 POST_EVENT_DEATH = {"mi": 0.06, "lung_cancer": 0.35, "stomach_cancer": 0.12}
 #: probability that a cancer is lung (else stomach), for smokers and non-smokers
 P_LUNG = {True: 0.55, False: 0.30}
-#: statin at index: logit = sum of these
-STATIN_LOGIT = {"intercept": -2.3, "per_10mg_dl_ldl_above_120": 0.30, "diabetes": 1.0, "hypertension": 0.5,
-                "ckd": 0.5, "per_10y_age_above_55": 0.35}
-#: probability that a true condition was diagnosed (recorded) before the index date
-P_DIAGNOSED = {"diabetes": 0.85, "hypertension": 0.70, "hyperlipidemia": 0.60, "ckd": 0.45}
+#: statin at index: logit = sum of these (diabetes and hypertension: diagnosed before the index date)
+STATIN_LOGIT = {"intercept": -2.5, "per_10mg_dl_ldl_above_120": 0.30, "diabetes": 1.0, "hypertension": 0.5,
+                "ckd": 0.5, "per_10y_age_above_55": 0.2}
+#: probability that CKD (eGFR < 60) and high total cholesterol (>= 240 mg/dL, before the statin started at the
+#: index date) were diagnosed (recorded) before the index date; diagnosed hypertension and diabetes follow the
+#: published awareness by sex and age band (:data:`medai.datasets.omop.calibration.TARGETS`)
+P_DIAGNOSED = {"ckd": 0.45, "hyperlipidemia": 0.60}
 
 
 @dataclass(frozen=True)
@@ -88,14 +96,18 @@ class Latent:
     male: np.ndarray
     smoker: np.ndarray
     bmi: np.ndarray
-    sbp: np.ndarray
+    sbp: np.ndarray                # on treatment where treated (what a measurement sees)
     ldl: np.ndarray
     hba1c: np.ndarray
     egfr: np.ndarray
+    dbp: np.ndarray
+    fpg: np.ndarray                # fasting plasma glucose, mg/dL
+    tc: np.ndarray                 # total cholesterol, mg/dL (before any statin started at the index date)
     diabetes: np.ndarray
     hypertension: np.ndarray
-    hyperlipidemia: np.ndarray
+    hyperlipidemia: np.ndarray     # hypercholesterolaemia as KNHANES defines it (TC >= 240 or lipid-lowering drug)
     ckd: np.ndarray
+    obesity: np.ndarray            # BMI >= 25
     diagnosed: dict[str, np.ndarray]
     statin: np.ndarray
     site: np.ndarray
@@ -145,32 +157,103 @@ def _logistic(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _calibrated_flag(strata, goal, value_at, *, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum, the level shift making mean(flag) hit `goal(sex, band)`; returns (shift per person, flag).
+    `value_at(idx, shift)` gives the flag of persons `idx` with the shift applied."""
+    shift, flag = np.zeros(len(strata.male)), np.zeros(len(strata.male), bool)
+    for sex, b, idx in strata:
+        if not len(idx):
+            continue
+        d = cal.level_shift(lambda x: float(value_at(idx, x).mean()), goal(sex, b), lo=lo, hi=hi)
+        shift[idx] = d
+        flag[idx] = value_at(idx, d)
+    return shift, flag
+
+
+class _Strata(list):
+    def __init__(self, age, male):
+        super().__init__(cal.strata(cal.band_index(age), male))
+        self.male = male
+
+
+def _diagnosed(strata, condition, truth, u) -> np.ndarray:
+    """Exactly the target share of each stratum's true cases (those with the smallest uniforms)."""
+    out = np.zeros(len(truth), bool)
+    for sex, b, idx in strata:
+        cases = idx[truth[idx]]
+        out[cases] = cal.top_share(u[cases], cal.target(condition, sex, b, what="diagnosed_share"))
+    return out
+
+
 def sample_latent(*, persons: int, rng: np.random.Generator) -> Latent:
     n = persons
     weights = POPULATION * ATTENDANCE
     band = rng.choice(len(AGE_BANDS), size=n, p=weights / weights.sum())
     age = AGE_BANDS[band] + rng.uniform(0, 5, n)
     male = rng.random(n) >= FEMALE_SHARE[band]
-    p_smoke = np.where(male, 0.38 - 0.0045 * np.clip(age - 45, 0, None), 0.06 - 0.0008 * np.clip(age - 45, 0, None))
-    smoker = rng.random(n) < np.clip(p_smoke, 0.02, None)
+    st = _Strata(age, male)
+    goal = {c: (lambda sex, b, c=c: cal.target(c, sex, b)) for c in cal.BY_CONDITION}
+    u = rng.random((6, n))  # smoking, diagnoses (3), statin, treatment effects
+    smoker = np.zeros(n, bool)
+    for sex, b, idx in st:
+        smoker[idx] = cal.top_share(u[0][idx], goal["current_smoking"](sex, b))
 
-    z = rng.standard_normal((6, n))
+    z = rng.standard_normal((10, n))
     metabolic = z[0]
-    bmi = np.clip(23.2 + 1.0 * male + 1.4 * metabolic + 2.8 * z[1], 15, 45)
-    sbp = np.clip(115 + 0.55 * (age - 40) + 5 * male + 1.0 * (bmi - 24) + 4 * metabolic + 13 * z[2], 85, 230)
+    bmi_base = 23.2 + 1.4 * metabolic + 2.8 * z[1]
+    d_bmi, _ = _calibrated_flag(st, goal["obesity"], lambda i, d: bmi_base[i] + d >= 25, lo=-15, hi=15)
+    bmi = np.clip(bmi_base + d_bmi, 15, 45)
+    # untreated blood pressure: one level shift per stratum moves SBP and, through it, DBP
+    sbp_base = 115 + 1.0 * (bmi - 24) + 4 * metabolic + 13 * z[2]
+    dbp_noise = 17 - 0.15 * (age - 55) + 7 * z[6]
+
+    def hypertensive(i, d):
+        s = sbp_base[i] + d
+        return (s >= 140) | (0.45 * s + dbp_noise[i] >= 90)
+
+    d_bp, hypertension = _calibrated_flag(st, goal["hypertension"], hypertensive, lo=-80, hi=120)
+    sbp_untreated = sbp_base + d_bp
+    dbp_untreated = 0.45 * sbp_untreated + dbp_noise
+    # untreated glycaemia: HbA1c and fasting glucose share the shift (28.7 mg/dL per HbA1c point, ADAG)
+    hba1c_base = 5.0 + 0.06 * (bmi - 24) + 0.18 * metabolic + 0.25 * z[4] + rng.gamma(1.0, 0.45, n)
+    fpg_noise = 92 + 9 * z[7]
+
+    def diabetic(i, d):
+        h = hba1c_base[i] + d
+        return (h >= 6.5) | (fpg_noise[i] + 28.7 * (h - 5.4) >= 126)
+
+    d_gly, diabetes = _calibrated_flag(st, goal["diabetes"], diabetic, lo=-6, hi=8)
+    hba1c_untreated = hba1c_base + d_gly
+    fpg_untreated = fpg_noise + 28.7 * (hba1c_untreated - 5.4)
+    diagnosed = {"hypertension": _diagnosed(st, "hypertension", hypertension, u[1]),
+                 "diabetes": _diagnosed(st, "diabetes", diabetes, u[2])}
+    # treated = diagnosed (antihypertensive, metformin): measured values are on treatment
+    effect = np.clip(1 + 0.4 * rng.standard_normal(n), 0, 2.5)
+    sbp = np.clip(sbp_untreated - 14 * effect * diagnosed["hypertension"], 85, 230)
+    dbp = np.clip(dbp_untreated - 8 * effect * diagnosed["hypertension"], 40, 140)
+    hba1c = np.clip(hba1c_untreated - 0.8 * effect * diagnosed["diabetes"], 4.0, 14.0)
+    fpg = np.clip(fpg_untreated - 25 * effect * diagnosed["diabetes"], 60, 450)
+    egfr = np.clip(106 - 0.85 * (age - 40) - 6 * diabetes - 0.12 * (sbp - 130) + 11 * z[5], 5, 140)
+    ckd = egfr < 60
+    # lipids: LDL rises smoothly with age (more in women); total cholesterol = LDL + HDL + TG/5 (Friedewald) plus a
+    # level shift per stratum of its non-LDL part, calibrated; a statin started at the index (screening) visit
+    # counts as lipid-lowering medication
     ldl = np.clip(112 + np.where(male, 0.05, 0.45) * (age - 40) + 1.6 * (bmi - 24) + 6 * metabolic + 30 * z[3],
                   30, 300)
-    skew = rng.gamma(shape=1.0, scale=0.45, size=n)
-    hba1c = np.clip(4.95 + 0.015 * (age - 40) + 0.06 * (bmi - 24) + 0.18 * metabolic + 0.25 * z[4] + skew, 4.0, 14.0)
-    egfr = np.clip(106 - 0.85 * (age - 40) - 6 * (hba1c >= 6.5) - 0.12 * (sbp - 130) + 11 * z[5], 5, 140)
-    diabetes, hypertension, hyperlipidemia, ckd = hba1c >= 6.5, sbp >= 140, ldl >= 160, egfr < 60
-    diagnosed = {name: truth & (rng.random(n) < P_DIAGNOSED[name]) for name, truth in
-                 (("diabetes", diabetes), ("hypertension", hypertension), ("hyperlipidemia", hyperlipidemia),
-                  ("ckd", ckd))}
+    hdl = np.clip(np.where(male, 48, 56) - 0.8 * (bmi - 24) + 11 * z[8], 20, 110)
+    tg = np.clip(np.exp(np.log(115) + 0.04 * (bmi - 24) + 0.1 * metabolic + 0.45 * z[9]), 30, 1500)
     s = STATIN_LOGIT
-    statin = rng.random(n) < _logistic(
-        s["intercept"] + s["per_10mg_dl_ldl_above_120"] * (ldl - 120) / 10 + s["diabetes"] * diabetes
-        + s["hypertension"] * hypertension + s["ckd"] * ckd + s["per_10y_age_above_55"] * (age - 55) / 10)
+    # the doctor at the screening visit knows the diagnoses, not the true status
+    statin = u[4] < _logistic(s["intercept"] + s["per_10mg_dl_ldl_above_120"] * (ldl - 120) / 10
+                              + s["diabetes"] * diagnosed["diabetes"] + s["hypertension"] * diagnosed["hypertension"]
+                              + s["ckd"] * ckd + s["per_10y_age_above_55"] * (age - 55) / 10)
+    tc_base = ldl + hdl + tg / 5
+    d_tc, hyperlipidemia = _calibrated_flag(st, goal["hypercholesterolaemia"],
+                                            lambda i, d: (np.maximum(tc_base[i] + d, ldl[i] + 20) >= 240) | statin[i],
+                                            lo=-150, hi=150)
+    tc = np.maximum(tc_base + d_tc, ldl + 20)
+    diagnosed["hyperlipidemia"] = (tc >= 240) & (u[3] < P_DIAGNOSED["hyperlipidemia"])
+    diagnosed["ckd"] = ckd & (rng.random(n) < P_DIAGNOSED["ckd"])
     # sites differ in case mix: older patients go to site 3 more often
     site_logits = np.stack([np.zeros(n), -0.25 + 0.0 * age, -1.2 + 0.02 * (age - 55)])
     site_p = np.exp(site_logits) / np.exp(site_logits).sum(axis=0)
@@ -195,7 +278,8 @@ def sample_latent(*, persons: int, rng: np.random.Generator) -> Latent:
     data_end = int((DATA_END - EPOCH).astype(int))
     death_day = index_day + event_day_offset(t_death)
     end_day = np.minimum(death_day, data_end).astype(np.int64)
-    return Latent(n=n, **latent_terms, diabetes=diabetes, hypertension=hypertension, hyperlipidemia=hyperlipidemia,
+    return Latent(n=n, **latent_terms, dbp=dbp, fpg=fpg, tc=tc, obesity=bmi >= 25, diabetes=diabetes,
+                  hypertension=hypertension, hyperlipidemia=hyperlipidemia,
                   ckd=ckd, diagnosed=diagnosed, site=site.astype(np.int64), index_day=index_day.astype(np.int64),
                   start_day=start_day.astype(np.int64), end_day=end_day, hazard=hazard, t_mi=t_mi,
                   t_cancer=t_cancer, t_copd=t_copd, t_death=t_death, lung=lung, death_cause=death_cause)

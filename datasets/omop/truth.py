@@ -10,10 +10,11 @@ and :func:`medai.datasets.omop.generate_omop` recomputes it from the seed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from medai.datasets.omop import calibration as cal
 from medai.datasets.omop import population as pop
 
 HORIZON_DAYS = 1826
@@ -42,6 +43,9 @@ class Truth:
     statin_ate_mi_5y_risk_difference: float
     statin_att_mi_5y_risk_difference: float
     naive_statin_mi_5y_risk_difference: float
+    #: by condition, sex and 10-year band: the published target next to the achieved true prevalence and
+    #: diagnosed share (percent), see :mod:`medai.datasets.omop.calibration`
+    calibration: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -124,7 +128,8 @@ def compute_truth(latent: pop.Latent, *, seed: int, rng: np.random.Generator,
         site_lab_offsets={str(k): dict(v) for k, v in pop.SITE_OFFSETS.items()},
         measurement_sd=dict(pop.MEASUREMENT_SD),
         prevalence={name: round(float(getattr(latent, name).mean()), 6) for name in
-                    ("diabetes", "hypertension", "hyperlipidemia", "ckd", "statin", "smoker", "male")},
+                    ("diabetes", "hypertension", "hyperlipidemia", "ckd", "obesity", "statin", "smoker",
+                     "male")},
         mi_5y_rate=round(float(observed.mean()), 6),
         bayes_auc_mi_5y=round(expected_auc(risk), 6),
         bayes_c_index_mi=round(expected_concordance(latent.hazard["mi"], rng=rng), 6),
@@ -132,4 +137,24 @@ def compute_truth(latent: pop.Latent, *, seed: int, rng: np.random.Generator,
         statin_att_mi_5y_risk_difference=round(float(np.mean((treated - untreated)[s])) if s.any() else 0.0, 6),
         naive_statin_mi_5y_risk_difference=round(
             float(observed[s].mean() - observed[~s].mean()) if s.any() and (~s).any() else 0.0, 6),
+        calibration=[asdict(row) for row in calibration_rows(latent)],
     )
+
+
+def condition_status(latent: pop.Latent) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each calibrated condition's true status by the survey definition, recomputed from the true values and
+    treatment, and the diagnosed ones (recorded before the index date)."""
+    treated_htn, treated_dm = latent.diagnosed["hypertension"], latent.diagnosed["diabetes"]
+    status = {
+        "hypertension": (latent.sbp >= 140) | (latent.dbp >= 90) | treated_htn,
+        "diabetes": (latent.fpg >= 126) | (latent.hba1c >= 6.5) | treated_dm,
+        "hypercholesterolaemia": (latent.tc >= 240) | latent.statin,
+        "obesity": latent.bmi >= 25, "current_smoking": latent.smoker}
+    diagnosed = {"hypertension": latent.diagnosed["hypertension"], "diabetes": latent.diagnosed["diabetes"],
+                 "hypercholesterolaemia": latent.diagnosed["hyperlipidemia"]}
+    return status, diagnosed
+
+
+def calibration_rows(latent: pop.Latent) -> list[cal.Row]:
+    status, diagnosed = condition_status(latent)
+    return cal.achieved(age=latent.age, male=latent.male, status=status, diagnosed=diagnosed)

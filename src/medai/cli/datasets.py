@@ -34,7 +34,7 @@ def _card(args) -> int:
     from medai.datasets import registry
 
     spec = registry.get(args.name)
-    print(spec.card.to_markdown(), end="")
+    print(spec.card.to_markdown(seed=args.seed, size=args.size), end="")
     return 0
 
 
@@ -57,3 +57,7 @@ def register(sub, common) -> None:
     p = add_command(inner, common, "card", func=_card, help="print a dataset's card (source, licence, schema, ...)",
                     example="medai datasets card omop-cohort")
     p.add_argument("name", metavar="NAME", help="a dataset name from `medai datasets list`")
+    p.add_argument("--seed", type=int, default=None,
+                   help="for cards that report what a build achieved: the build's seed (default: 0)")
+    p.add_argument("--size", type=int, default=None,
+                   help="for cards that report what a build achieved: the build's size (default: the default)")
