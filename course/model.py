@@ -206,6 +206,16 @@ class GradingPolicy(_Model):
     memory: str = Field(default="4G", pattern=r"^\d+(\.\d+)?[KMGT]?$", description="Address-space limit per process, e.g. 4G.")
 
 
+class LmsPolicy(_Model):
+    """What grades medai sends back to the university's LMS (`medai lms sync`, LTI 1.3 Assignment and Grade
+    Services)."""
+
+    resubmissions: Literal["latest", "best"] = Field(
+        default="latest",
+        description="After a resubmission the LMS gets the latest graded score, or the best one it was ever sent.",
+    )
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -220,6 +230,7 @@ class Course(_Model):
     )
     late_policy: LatePolicy = Field(description="Late penalty rules and extensions.")
     grading: GradingPolicy = Field(default_factory=GradingPolicy, description="Autograding policy (defaults apply).")
+    lms: LmsPolicy = Field(default_factory=LmsPolicy, description="Grades sent back to the LMS (defaults apply).")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

@@ -90,10 +90,11 @@ def apply_auth(c, s: HubSettings, roster: Roster) -> None:
         c.GenericOAuthenticator.username_claim = "preferred_username"
         c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
     elif s.auth == "lti13":
-        # an LMS (Canvas, Moodle, Blackboard) launches the hub with LTI 1.3; configure the platform's
-        # issuer, client id and endpoints in <root>/hub/jupyterhub_config.local.py (see README)
-        c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
-        c.LTI13Authenticator.username_key = "email"
+        # an LMS (Canvas, Moodle, Blackboard) launches the hub with LTI 1.3 (ltiauthenticator, medai.hub.lti):
+        # the platform from MEDAI_LTI_* (README "The university's LMS"), launches mapped to roster people
+        from medai.hub.lti import apply_lti
+
+        apply_lti(c, s, roster)
 
 
 def hub_groups(course: Course, roster: Roster) -> dict[str, list[str]]:

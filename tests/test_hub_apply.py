@@ -53,7 +53,7 @@ def test_only_roster_users_may_log_in_and_nobody_is_admin(course, roster, layout
     ("firstuse", "medai.hub.auth.ThreadedFirstUseAuthenticator"),
     ("shared-password", "shared-password"),
     ("oauth", "generic-oauth"),
-    ("lti13", "ltiauthenticator.lti13.auth.LTI13Authenticator"),
+    ("lti13", "medai.hub.lti.MedaiLTI13Authenticator"),
 ])
 def test_authentication_is_a_switch_that_keeps_the_roster_allow_list(course, roster, layout, auth, cls):
     c = applied(course, roster, layout, auth=auth, shared_password="long-enough")
