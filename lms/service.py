@@ -50,7 +50,7 @@ def sync(*, course: Course, settings: Settings, assignment: str | None = None,
     """Post the changed scores of every roster student the LMS lists (of one assignment, or all)."""
     from medai.progress.sources import load_progress
 
-    _need(settings, "lti_lineitems_url", "lti_memberships_url")
+    _need(settings, "lti_issuer", "lti_client_id", "lti_token_url", "lti_lineitems_url", "lti_memberships_url")
     client = client or client_for(settings)
     report = load_progress(course=course, layout=settings.layout)
     roster = parse_roster(settings.layout.roster_file, course=course)

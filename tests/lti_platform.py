@@ -25,7 +25,7 @@ import jinja2
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from lti1p3platform.exceptions import LineItemNotFoundException, LtiException
+from lti1p3platform.exceptions import LineItemNotFoundException, LtiException, LtiServiceException
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.membership import Context
@@ -308,7 +308,10 @@ class _Handler(BaseHTTPRequestHandler):
         return launch.lti_launch()
 
     def _service(self, handle, *args):
-        resp = handle(*args)
+        try:
+            resp = handle(*args)
+        except LtiServiceException as err:  # the library's own refusal (no token, a wrong scope)
+            return self._send(err.status_code, {"error": err.message})
         body = resp.result if resp.result is not None else ({"message": resp.message} if resp.code >= 400 else None)
         return self._send(resp.code, body, ctype=resp.media_type)
 
