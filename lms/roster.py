@@ -16,7 +16,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medai.course.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Roster
+from medai.course.load import Problem
+from medai.course.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Roster, RosterError
 from medai.i18n import translator
 
 from .nrps import LIS, custom_fields, member_key, person_key, roles
@@ -31,6 +32,19 @@ class LmsRoster:
     left_out: list[str] = field(default_factory=list)  # "name <email> (roles)"
     from_roster: list[str] = field(default_factory=list)  # students whose track/cohort came from the old roster
     missing_track: list[str] = field(default_factory=list)
+
+    def explain(self, err: RosterError) -> RosterError:
+        """The import's refusal with each bad line named by the member it came from (the CSV was temporary)."""
+        rows = list(csv.reader(io.StringIO(self.csv_text)))
+        out = []
+        for p in err.problems:
+            where = p.location
+            if where.startswith("line "):
+                n = int(where.split(",")[0].removeprefix("line "))
+                if 1 < n <= len(rows):
+                    where = f"{rows[n - 1][0]} <{rows[n - 1][2]}>{where[len(f'line {n}'):]}"
+            out.append(Problem("LMS members", where, p.message))
+        return RosterError(out)
 
     def lines(self, lang: str | None = None) -> list[str]:
         t = translator(lang, domain="lms", localedir=LOCALE)

@@ -89,7 +89,8 @@ def test_a_member_without_a_track_applies_nothing(lms):
                          _member("u3", "s2026010", "Other", ["Learner"], track="dentistry", cohort="2026")]
     proc = _import(env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "a student needs a track" in proc.stderr and "unknown track 'dentistry'" in proc.stderr
+    assert "LMS members: s2026009 <s2026009@univ.example.ac.kr>, column track: a student needs a track" in proc.stderr
+    assert "s2026010 <s2026010@univ.example.ac.kr>, column track: unknown track 'dentistry'" in proc.stderr
     assert s.layout.roster_file.read_bytes() == before
     from nbgrader.api import Gradebook
 

@@ -24,16 +24,22 @@ def _import_from_lms(args) -> int:
     from pathlib import Path
 
     from medai.hub.accounts import is_root
+    from medai.course.roster import RosterError
     from medai.hub.roster_sync import import_roster
     from medai.lms.service import roster_from_lms
 
     course, s = load(args), settings(args)
     lms = roster_from_lms(course=course, settings=s)
+    print("\n".join(lms.lines(s.lang)), flush=True)  # before the import, which may refuse the whole roster
     with tempfile.TemporaryDirectory(prefix="medai-lms-roster-") as tmp:
-        path = Path(tmp) / "lms-roster.csv"
+        path = Path(tmp) / "lms-members.csv"  # what a refusal's line numbers point into
         path.write_text(lms.csv_text, encoding="utf-8")
-        report = import_roster(path=path, course=course, settings=s, system=is_root() and not args.single_account)
-    print("\n".join(lms.lines(s.lang) + report.lines()))
+        try:
+            report = import_roster(path=path, course=course, settings=s,
+                                   system=is_root() and not args.single_account)
+        except RosterError as err:
+            raise lms.explain(err) from None
+    print("\n".join(report.lines()))
     return 0
 
 
