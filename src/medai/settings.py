@@ -197,7 +197,8 @@ class Settings(BaseModel):
                                      description="the course's NRPS memberships URL (a launch's "
                                                  "`context_memberships_url`)")
     lti_user_key: str = Field(
-        default="email", pattern=r"^(email|lis_person_sourcedid|custom_[A-Za-z0-9_]+)$", json_schema_extra=_env("MEDAI_LTI_USER_KEY"),
+        default="email", pattern=r"^(email|lis_person_sourcedid|custom_[A-Za-z0-9_]+)$",
+        json_schema_extra=_env("MEDAI_LTI_USER_KEY"),
         description="how an LMS user is found on the roster: `email`, `lis_person_sourcedid` (the SIS id) or `custom_<name>`, a custom field holding "
                     "the roster id (e.g. `custom_student_number` = Canvas `$Canvas.user.sisSourceId`)")
     lti_staff_role: str = Field(
@@ -211,7 +212,10 @@ class Settings(BaseModel):
         default=None, json_schema_extra=_env("MEDAI_LTI_KEY_FILE", "`<root>/hub/lms/tool-key.pem`"),
         description="medai's private key (0600; its public half is served at `/hub/lti13/jwks`)")
     lti_push: bool = Field(default=True, json_schema_extra=_env("MEDAI_LTI_PUSH"),
-                           description="`1`: `medai grade` sends the new scores to the LMS when it is configured")
+                           description="`1`: `medai grade` sends the new scores to the LMS when it is configured, "
+                                       "and the hub's `lms-sync` service sends what changed since (hand grades)")
+    lti_sync_every: int = Field(default=300, ge=10, json_schema_extra=_env("MEDAI_LTI_SYNC_EVERY"),
+                                description="seconds between the `lms-sync` service's rounds")
     # --- reports ---
     font: Path | None = Field(
         default=None, json_schema_extra=_env("MEDAI_FONT", "Debian's NanumGothic"),

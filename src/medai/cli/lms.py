@@ -13,12 +13,25 @@ def _keys(args) -> int:
 
 
 def _sync(args) -> int:
+    import time
+
+    from medai.errors import UserError
     from medai.lms.service import sync
 
     s = settings(args)
-    report = sync(course=load(args), settings=s, assignment=args.assignment)
-    print("\n".join(report.lines(s.lang)))
-    return report.exit_code
+    while True:
+        try:
+            report = sync(course=load(args), settings=s, assignment=args.assignment)
+        except UserError as err:
+            if not args.every:
+                raise
+            print(f"medai: error: {err}", flush=True)  # the service keeps going: the LMS may be back next round
+        else:
+            if not args.every or report.posted or report.failed or report.created:
+                print("\n".join(report.lines(s.lang)), flush=True)
+            if not args.every:
+                return report.exit_code
+        time.sleep(args.every)
 
 
 def register(sub, common) -> None:
@@ -37,3 +50,5 @@ def register(sub, common) -> None:
                     "LMS already holds are not posted again. A failed post stays in the outbox, is reported "
                     "(exit 1) and is tried again first by the next sync.")
     p.add_argument("assignment", nargs="?", default=None, help="one assignment (default: all of course.yaml)")
+    p.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                   help="keep running, one sync every SECONDS (the hub's lms-sync service)")
