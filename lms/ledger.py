@@ -10,12 +10,28 @@ Written whole to a temporary file and renamed after every change, so a crash mid
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 NAME = "ledger.json"
+
+
+@contextmanager
+def locked(directory: Path):
+    """One sync at a time per deployment (`medai grade`'s push, the lms-sync service, a person's `medai lms
+    sync`): two would each save their own ledger and one could drop the other's outbox entry."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(directory / "ledger.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass

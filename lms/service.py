@@ -11,7 +11,7 @@ from medai.settings import Settings
 
 from .client import LmsClient, Platform
 from .keys import ensure_key, load_key, public_jwk, write_jwks
-from .ledger import Ledger
+from .ledger import Ledger, locked
 from .nrps import fetch_members, user_ids
 from .roster import LmsRoster, roster_csv
 from .sync import SyncReport, sync_scores
@@ -56,9 +56,10 @@ def sync(*, course: Course, settings: Settings, assignment: str | None = None,
     roster = parse_roster(settings.layout.roster_file, course=course)
     ids = user_ids(members(settings=settings, client=client), roster.by_role("student"),
                    user_key=settings.lti_user_key)
-    ledger = Ledger.load(settings.lti_key_path.parent)
-    return sync_scores(client=client, report=report, lineitems_url=settings.lti_lineitems_url, user_ids=ids,
-                       ledger=ledger, resubmissions=course.lms.resubmissions, assignment=assignment)
+    with locked(settings.lti_key_path.parent):
+        ledger = Ledger.load(settings.lti_key_path.parent)
+        return sync_scores(client=client, report=report, lineitems_url=settings.lti_lineitems_url, user_ids=ids,
+                           ledger=ledger, resubmissions=course.lms.resubmissions, assignment=assignment)
 
 
 def roster_from_lms(*, course: Course, settings: Settings, client: LmsClient | None = None) -> LmsRoster:

@@ -192,3 +192,18 @@ def test_an_unconfigured_lms_is_a_clear_error(tmp_path):
     proc = subprocess.run([MEDAI, "lms", "sync"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "MEDAI_ROOT": str(fx.layout.root), "MEDAI_COURSE": str(fx.course_file)})
     assert proc.returncode == 2 and "MEDAI_LTI_ISSUER" in proc.stderr
+
+
+def test_two_syncs_at_once_wait_for_each_other(tmp_path):
+    import threading
+
+    from medai.lms.ledger import locked
+
+    order = []
+    with locked(tmp_path):
+        t = threading.Thread(target=lambda: (locked(tmp_path).__enter__(), order.append("second")))
+        t.start()
+        t.join(0.5)
+        order.append("first")
+    t.join(5)
+    assert order == ["first", "second"]
