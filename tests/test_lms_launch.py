@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import jwt
+import nbformat
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,7 +30,7 @@ from playwright.sync_api import expect
 from medai.course import load_course
 from tests import browser as web
 from tests.conftest import COURSE_YAML
-from tests.deployment import running
+from tests.deployment import Deployment
 from tests.lti_platform import LmsPlatform, Member
 
 pytestmark = [
@@ -48,21 +49,24 @@ def lms():
            "MEDAI_LTI_DEPLOYMENT_ID": platform.deployment_id, "MEDAI_LTI_AUTH_URL": platform.auth_url,
            "MEDAI_LTI_JWKS_URL": platform.jwks_url, "MEDAI_LTI_TOKEN_URL": platform.token_url,
            "MEDAI_LTI_LINEITEMS_URL": platform.lineitems_url, "MEDAI_LTI_MEMBERSHIPS_URL": platform.memberships_url}
+    hub = Deployment(env)
+    platform.tool_login_url = f"{hub.url}/hub/lti13/oauth_login"
+    platform.tool_launch_url = f"{hub.url}/hub/user-redirect/lab"
+    platform.tool_jwks_url = f"{hub.url}/hub/lti13/jwks"  # the platform reads medai's keys from the hub
+    ids = hub.ids
+    platform.members = [
+        Member("lms-u-med1", "김민준", f"{ids['med1']}@medai.example.ac.kr", ["Learner"]),
+        Member("lms-u-prof", "윤지원", f"{ids['prof']}@medai.example.ac.kr", ["Instructor"]),
+        Member("lms-u-guest", "Guest", "guest@elsewhere.example", ["Learner"]),
+    ]
     try:
-        with running(env) as hub:
-            hub.medai("lms", "keys")
-            platform.tool_login_url = f"{hub.url}/hub/lti13/oauth_login"
-            platform.tool_launch_url = f"{hub.url}/hub/user-redirect/lab"
-            platform.tool_jwks_url = f"{hub.url}/hub/lti13/jwks"  # the platform reads medai's keys from the hub
-            ids = hub.ids
-            platform.members = [
-                Member("lms-u-med1", "김민준", f"{ids['med1']}@medai.example.ac.kr", ["Learner"]),
-                Member("lms-u-prof", "윤지원", f"{ids['prof']}@medai.example.ac.kr", ["Instructor"]),
-                Member("lms-u-guest", "Guest", "guest@elsewhere.example", ["Learner"]),
-            ]
-            hub.medai("release", ASSIGNMENT)
-            yield platform, hub
+        hub.medai("roster", "import", str(hub.roster_csv()))
+        hub.medai("lms", "keys")  # before the hub starts: its lms-sync service signs with it from the first round
+        hub.start(timeout=300)  # seven services start one after another: slow on a loaded 2-core machine
+        hub.medai("release", ASSIGNMENT)
+        yield platform, hub
     finally:
+        hub.cleanup()
         platform.stop()
 
 
@@ -163,6 +167,12 @@ def test_a_launch_into_jupyterlab_and_the_grade_back(lms):
         s.shot("lms-launched-into-lab")
         web.open_assignments(page)
         web.fetch(page, ASSIGNMENT)
+        released = hub.root / "exchange" / "medai101" / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        cells = nbformat.read(released, as_version=4).cells
+        panel = web.open_notebook(page, ASSIGNMENT, NOTEBOOK)
+        written = next(i for i, c in enumerate(cells) if c.source.strip() == "YOUR ANSWER HERE")
+        web.markdown_answer(web.cell(panel, written), "A positive screen is a reason for a biopsy, not a diagnosis.")
+        web.save(page)
         expect(web.submit(page, ASSIGNMENT)).to_contain_text("Fetch Feedback")
         assert s.errors == []
         # the refusal itself is the one thing the stranger's console shows (a 403 page)
@@ -188,10 +198,14 @@ def test_a_launch_into_jupyterlab_and_the_grade_back(lms):
 
 
 def _grade_by_hand(url: str, student: str) -> float:
-    """The instructor's hand grade (what the formgrader saves): every written answer gets full marks. Returns
-    the stored score after the late penalty as a fraction of the maximum."""
+    """The instructor's hand grade as the formgrader saves it (medai.grader.formgrader_scores.StoringGradeHandler:
+    the grade, then the late penalty stored again on the new total): every written answer gets full marks.
+    Returns the stored score after the late penalty as a fraction of the maximum."""
     from nbgrader.api import Gradebook
 
+    from medai.nbgrader_adapter.late_penalty import store_late_penalty, stored_penalties
+
+    course = load_course(COURSE_YAML)
     with Gradebook(url) as gb:
         sub = gb.find_submission(ASSIGNMENT, student)
         for nb in sub.notebooks:
@@ -199,5 +213,9 @@ def _grade_by_hand(url: str, student: str) -> float:
                 if g.needs_manual_grade:
                     g.manual_score, g.needs_manual_grade = g.max_score, False
         gb.db.commit()
+        store_late_penalty(gb, course, assignment_id=ASSIGNMENT, student_id=student)
+        gb.db.expire_all()
         sub = gb.find_submission(ASSIGNMENT, student)
-        return (sub.score - (sub.late_submission_penalty or 0)) / sub.max_score
+        penalty = stored_penalties(gb, assignment_id=ASSIGNMENT).get((student, ASSIGNMENT), 0.0)
+        assert penalty > 0  # submitted months after the deadline: the late policy takes its share
+        return (sub.score - penalty) / sub.max_score
