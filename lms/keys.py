@@ -19,7 +19,7 @@ KEY_NAME = "tool-key.pem"
 JWKS_NAME = "jwks.json"
 
 
-class KeyError_(UserError):
+class ToolKeyError(UserError):
     """The tool's key is missing, unreadable or readable by others."""
 
 
@@ -37,7 +37,7 @@ def ensure_key(path: Path) -> Path:
     if path.exists():
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
-            raise KeyError_(f"{path} is readable by others (mode {mode:o}): chmod 600 it")
+            raise ToolKeyError(f"{path} is readable by others (mode {mode:o}): chmod 600 it")
         return path
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -50,9 +50,9 @@ def load_key(path: Path) -> rsa.RSAPrivateKey:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise KeyError_(f"no tool key at {path}: run `medai lms keys`") from None
+        raise ToolKeyError(f"no tool key at {path}: run `medai lms keys`") from None
     if path.stat().st_mode & 0o077:
-        raise KeyError_(f"{path} is readable by others: chmod 600 it")
+        raise ToolKeyError(f"{path} is readable by others: chmod 600 it")
     return serialization.load_pem_private_key(data, password=None)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from medai.lms.ags import find_line_item
 from medai.lms.client import LmsClient, LmsError, Platform
-from medai.lms.keys import KeyError_, ensure_key, jwks, load_key, public_jwk
+from medai.lms.keys import ToolKeyError, ensure_key, jwks, load_key, public_jwk
 from medai.lms.ledger import Ledger
 from medai.lms.service import client_for, make_keys, sync
 from medai.settings import Settings
@@ -63,7 +63,7 @@ def test_the_tool_key_is_private_and_its_jwks_public(tmp_path):
     assert pub["kty"] == "RSA" and pub["alg"] == "RS256" and "d" not in pub and "p" not in pub
     assert ensure_key(key) == key and public_jwk(load_key(key))["kid"] == pub["kid"]  # made once, same kid
     key.chmod(0o644)
-    with pytest.raises(KeyError_, match="readable by others"):
+    with pytest.raises(ToolKeyError, match="readable by others"):
         load_key(key)
 
 
