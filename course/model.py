@@ -313,6 +313,16 @@ class Contest(_Model):
         return self.phases[-1]
 
 
+class LmsPolicy(_Model):
+    """What grades medai sends back to the university's LMS (`medai lms sync`, LTI 1.3 Assignment and Grade
+    Services)."""
+
+    resubmissions: Literal["latest", "best"] = Field(
+        default="latest",
+        description="After a resubmission the LMS gets the latest graded score, or the best one it was ever sent.",
+    )
+
+
 class Course(_Model):
     """A whole course.yaml: the curriculum and the assignments of one term."""
 
@@ -331,6 +341,7 @@ class Course(_Model):
                                         description="Recording of self-check use (defaults apply).")
     insight: InsightPolicy = Field(default_factory=InsightPolicy, description="Who sees the instructor's insight page.")
     contests: list[Contest] = Field(default_factory=list, description="Code competitions on hidden data.")
+    lms: LmsPolicy = Field(default_factory=LmsPolicy, description="Grades sent back to the LMS (defaults apply).")
 
     _source: Path | None = PrivateAttr(default=None)
     _assignments_dir: Path | None = PrivateAttr(default=None)

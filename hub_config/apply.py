@@ -18,6 +18,7 @@ from medai.settings import env_name
 STUDENTS, INSTRUCTORS, STAFF = ROLE_GROUPS["student"], ROLE_GROUPS["instructor"], ROLE_GROUPS["staff"]
 GRADER_ACCOUNT = "medai-grader"  # the Unix account that owns the course directory and runs the formgrader
 CLI_SERVICE = "medai-cli"
+LMS_SERVICE = "lms-sync"  # grades back to the LMS (medai lms sync --every), when one is configured
 PROGRESS_SERVICE = "progress"  # the staff progress page (`medai report serve`)
 GRADE_ON_SUBMIT_SERVICE = "grade-on-submit"
 STORAGE_SERVICE = "storage-guard"
@@ -98,10 +99,11 @@ def apply_auth(c, s: HubSettings, roster: Roster) -> None:
         c.GenericOAuthenticator.username_claim = "preferred_username"
         c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
     elif s.auth == "lti13":
-        # an LMS (Canvas, Moodle, Blackboard) launches the hub with LTI 1.3; configure the platform's
-        # issuer, client id and endpoints in <root>/hub/jupyterhub_config.local.py (see README)
-        c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
-        c.LTI13Authenticator.username_key = "email"
+        # an LMS (Canvas, Moodle, Blackboard) launches the hub with LTI 1.3 (ltiauthenticator, medai.hub.lti):
+        # the platform from MEDAI_LTI_* (README "The university's LMS"), launches mapped to roster people
+        from medai.hub.lti import apply_lti
+
+        apply_lti(c, s, roster)
 
 
 def hub_groups(course: Course, roster: Roster) -> dict[str, list[str]]:
@@ -355,6 +357,16 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
             "cwd": str(s.layout.hub_dir),
         },
     ]
+    if s.lms_configured and s.lti_push and s.lti_lineitems_url and s.lti_memberships_url:
+        # grades back to the LMS: every round posts what changed since (a hand grade in the formgrader, a
+        # regrade) and retries the outbox; as the hub's account, the only one that reads the tool's key
+        c.JupyterHub.services.append({
+            "name": LMS_SERVICE,
+            "command": [f"{bin_dir}/medai", "lms", "sync", f"--every={s.lti_sync_every}",
+                        f"--course={s.course_file}", f"--course-dir={course_dir}"],
+            "environment": {k: v for k, v in grader_env.items() if k != "JUPYTERHUB_DEFAULT_URL"},
+            "cwd": str(s.layout.hub_dir),
+        })
     if grades_on_submit(s, course):
         c.JupyterHub.services.append({
             # grade on submit: collects each new submission, grades it in the sandbox (which needs root: this

@@ -88,12 +88,12 @@ class Deployment:
             raise AssertionError(f"medai {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def start(self) -> None:
+    def start(self, timeout: float = 120) -> None:
         out = open(self.log, "a")
         seen = self.log.stat().st_size  # bytes: compare bytes
         self.proc = subprocess.Popen([MEDAI, "up", "--port", str(self.port)], env=self.env,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"medai up exited:\n{self.log.read_text()}"
             if b"Ctrl-C stops the hub" in self.log.read_bytes()[seen:]:

@@ -54,7 +54,7 @@ def test_only_roster_users_may_log_in_and_nobody_is_admin(course, roster, layout
     ("firstuse", "medai.hub.auth.ThreadedFirstUseAuthenticator"),
     ("shared-password", "shared-password"),
     ("oauth", "generic-oauth"),
-    ("lti13", "ltiauthenticator.lti13.auth.LTI13Authenticator"),
+    ("lti13", "medai.hub.lti.MedaiLTI13Authenticator"),
 ])
 def test_authentication_is_a_switch_that_keeps_the_roster_allow_list(course, roster, layout, auth, cls):
     c = applied(course, roster, layout, auth=auth, shared_password="long-enough")
@@ -215,3 +215,30 @@ def test_a_gradebook_server_reaches_the_grader_services_and_the_grader_config(co
         assert services[name]["environment"]["MEDAI_GRADEBOOK_URL"] == pg.gradebook_url, name
     monkeypatch.delenv("MEDAI_GRADEBOOK_URL")
     assert Settings.from_env(root=layout.root).layout.gradebook_url == f"sqlite:///{layout.root / 'course' / 'gradebook.db'}"
+
+
+LMS = dict(lti_issuer="https://canvas.instructure.com", lti_client_id="10000000000001",
+           lti_token_url="https://sso.canvaslms.com/login/oauth2/token", lti_deployment_id="1:abc",
+           lti_lineitems_url="https://u.instructure.com/api/lti/courses/7/line_items",
+           lti_memberships_url="https://u.instructure.com/api/lti/courses/7/names_and_roles")
+
+
+def test_an_lms_gets_the_launch_and_a_grade_sync_service(course, roster, layout):
+    plain = {s["name"] for s in applied(course, roster, layout).JupyterHub.services}
+    assert "lms-sync" not in plain  # no LMS configured: no service
+    c = applied(course, roster, layout, auth="lti13", **LMS)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    sync = services["lms-sync"]
+    assert sync["command"][1:4] == ["lms", "sync", "--every=300"] and "user" not in sync  # reads the root-only key
+    a = c.MedaiLTI13Authenticator
+    assert a.issuer == LMS["lti_issuer"] and a.client_id == {LMS["lti_client_id"]}
+    assert a.deployment_id == "1:abc" and a.username_key == "email"
+    assert a.roster_keys == {p.email.lower(): p.id for p in roster.people}
+    assert c.Authenticator.enable_auth_state is True and len(c.CryptKeeper["keys"][0]) == 32  # Config: ["keys"], .keys is dict's
+    key = layout.hub_dir / "lms" / "auth-state-key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert applied(course, roster, layout, auth="lti13", **LMS).CryptKeeper["keys"] == c.CryptKeeper["keys"]  # kept
+    by_id = applied(course, roster, layout, auth="lti13", lti_user_key="custom_student_number", **LMS)
+    assert by_id.MedaiLTI13Authenticator.roster_keys == {p.id: p.id for p in roster.people}
+    off = {s["name"] for s in applied(course, roster, layout, lti_push=False, **LMS).JupyterHub.services}
+    assert "lms-sync" not in off

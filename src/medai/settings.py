@@ -175,6 +175,47 @@ class Settings(BaseModel):
         description="submissions kept in inbound per student and assignment (storage-guard service)")
     storage_every: int = Field(default=60, ge=1, json_schema_extra=_env("MEDAI_STORAGE_EVERY"),
                                description="seconds between the storage guard's rounds")
+    # --- the LMS (LTI 1.3; medai.lms, medai.hub.lti; README "The university's LMS") ---
+    lti_issuer: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_ISSUER", "none"),
+                            description="the LMS's issuer (`iss`), e.g. `https://canvas.instructure.com`")
+    lti_client_id: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_CLIENT_ID", "none"),
+                               description="the client id the LMS gave medai (Canvas: the developer key's id)")
+    lti_deployment_id: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_DEPLOYMENT_ID", "none"),
+                                   description="the deployment id of medai in the LMS; launches from others are "
+                                               "refused")
+    lti_auth_url: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_AUTH_URL", "none"),
+                              description="the LMS's OIDC authorization endpoint (the launch's second step)")
+    lti_jwks_url: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_JWKS_URL", "none"),
+                              description="the LMS's public keys (JWKS) that sign its id_tokens")
+    lti_token_url: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_TOKEN_URL", "none"),
+                               description="the LMS's OAuth 2 token endpoint (grades and roster calls)")
+    lti_token_audience: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_TOKEN_AUDIENCE", "the token URL"),
+                                    description="`aud` of medai's signed assertion (Canvas, Moodle: the token URL)")
+    lti_lineitems_url: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_LINEITEMS_URL", "none"),
+                                   description="the course's AGS line items URL (a launch's `lineitems` claim)")
+    lti_memberships_url: str = Field(default="", json_schema_extra=_env("MEDAI_LTI_MEMBERSHIPS_URL", "none"),
+                                     description="the course's NRPS memberships URL (a launch's "
+                                                 "`context_memberships_url`)")
+    lti_user_key: str = Field(
+        default="email", pattern=r"^(email|lis_person_sourcedid|custom_[A-Za-z0-9_]+)$",
+        json_schema_extra=_env("MEDAI_LTI_USER_KEY"),
+        description="how an LMS user is found on the roster: `email`, `lis_person_sourcedid` (the SIS id) or `custom_<name>`, a custom field holding "
+                    "the roster id (e.g. `custom_student_number` = Canvas `$Canvas.user.sisSourceId`)")
+    lti_staff_role: str = Field(
+        default="http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
+        json_schema_extra=_env("MEDAI_LTI_STAFF_ROLE"),
+        description="the LMS role whose members are medai's program staff (roster import from the LMS)")
+    lti_track_field: str = Field(default="track", json_schema_extra=_env("MEDAI_LTI_TRACK_FIELD"),
+                                 description="the NRPS custom field with a student's track and cohort "
+                                             "(`track` / `cohort`); else they stay as on the roster")
+    lti_key_file: Path | None = Field(
+        default=None, json_schema_extra=_env("MEDAI_LTI_KEY_FILE", "`<root>/hub/lms/tool-key.pem`"),
+        description="medai's private key (0600; its public half is served at `/hub/lti13/jwks`)")
+    lti_push: bool = Field(default=True, json_schema_extra=_env("MEDAI_LTI_PUSH"),
+                           description="`1`: `medai grade` sends the new scores to the LMS when it is configured, "
+                                       "and the hub's `lms-sync` service sends what changed since (hand grades)")
+    lti_sync_every: int = Field(default=300, ge=10, json_schema_extra=_env("MEDAI_LTI_SYNC_EVERY"),
+                                description="seconds between the `lms-sync` service's rounds")
     # --- reports ---
     font: Path | None = Field(
         default=None, json_schema_extra=_env("MEDAI_FONT", "Debian's NanumGothic"),
@@ -190,7 +231,7 @@ class Settings(BaseModel):
             data.update(root=lay.root, course_dir=lay.course_dir_override, gradebook_url=lay.gradebook_override)
         return data
 
-    @field_validator("root", "course_dir", "data_dir")
+    @field_validator("root", "course_dir", "data_dir", "lti_key_file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.resolve() if value is not None else None
@@ -268,6 +309,16 @@ class Settings(BaseModel):
     @property
     def layout(self) -> Layout:
         return Layout(root=self.root, course_dir_override=self.course_dir, gradebook_override=self.gradebook_url)
+
+    @property
+    def lti_key_path(self) -> Path:
+        """The tool's private key: MEDAI_LTI_KEY_FILE, else `<root>/hub/lms/tool-key.pem`."""
+        return self.lti_key_file or self.layout.hub_dir / "lms" / "tool-key.pem"
+
+    @property
+    def lms_configured(self) -> bool:
+        """The LMS's grade and roster services can be called (issuer, client id and token URL are set)."""
+        return bool(self.lti_issuer and self.lti_client_id and self.lti_token_url)
 
     @property
     def data_path(self) -> Path:

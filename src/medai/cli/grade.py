@@ -47,7 +47,24 @@ def _grade(args) -> int:
     summary = grade(target=_target_factory(args, lay, course, note)(args.assignment),
                     options=options_from(args, course))
     print("\n".join(summary.lines()))
+    _push_to_lms(args, course)
     return summary.exit_code
+
+
+def _push_to_lms(args, course) -> None:
+    """After grading, the new scores go to the LMS when one is configured (MEDAI_LTI_*, MEDAI_LTI_PUSH); a post
+    that fails stays in the outbox for `medai lms sync` and is reported here, grading itself has succeeded."""
+    s = settings(args)
+    if course is None or not (s.lms_configured and s.lti_push and s.lti_lineitems_url):
+        return
+    from medai.lms.service import sync
+
+    try:
+        report = sync(course=course, settings=s, assignment=args.assignment)
+    except UserError as err:
+        print(f"LMS: {err}")
+        return
+    print("\n".join(f"LMS: {line}" for line in report.lines(s.lang)))
 
 
 def _target_factory(args, lay, course, note=""):

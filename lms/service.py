@@ -1,0 +1,70 @@
+"""The LMS calls as the CLI runs them, from the settings: the client, `medai lms sync`, the members for
+`medai roster import --from-lms`, and the tool's keys (`medai lms keys`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from medai.course import Course
+from medai.course.roster import parse_roster
+from medai.errors import UserError
+from medai.settings import Settings
+
+from .client import LmsClient, Platform
+from .keys import ensure_key, load_key, public_jwk, write_jwks
+from .ledger import Ledger, locked
+from .nrps import fetch_members, user_ids
+from .roster import LmsRoster, roster_csv
+from .sync import SyncReport, sync_scores
+
+
+def _need(settings: Settings, *names: str) -> None:
+    from medai.settings import env_name
+
+    missing = [env_name(n) for n in names if not getattr(settings, n)]
+    if missing:
+        raise UserError(f"the LMS is not configured: set {', '.join(missing)} (README \"The university's LMS\")")
+
+
+def make_keys(*, settings: Settings) -> tuple[Path, Path]:
+    """(the private key, 0600; the public JWKS the hub serves), the key made once."""
+    key = ensure_key(settings.lti_key_path)
+    return key, write_jwks(key)
+
+
+def client_for(settings: Settings) -> LmsClient:
+    _need(settings, "lti_issuer", "lti_client_id", "lti_token_url")
+    key = load_key(settings.lti_key_path)
+    platform = Platform(issuer=settings.lti_issuer, client_id=settings.lti_client_id,
+                        token_url=settings.lti_token_url, deployment_id=settings.lti_deployment_id,
+                        audience=settings.lti_token_audience)
+    return LmsClient(platform=platform, private_key=key, kid=public_jwk(key)["kid"])
+
+
+def members(*, settings: Settings, client: LmsClient | None = None) -> list[dict]:
+    _need(settings, "lti_memberships_url")
+    return fetch_members(client or client_for(settings), settings.lti_memberships_url)
+
+
+def sync(*, course: Course, settings: Settings, assignment: str | None = None,
+         client: LmsClient | None = None) -> SyncReport:
+    """Post the changed scores of every roster student the LMS lists (of one assignment, or all)."""
+    from medai.progress.sources import load_progress
+
+    _need(settings, "lti_issuer", "lti_client_id", "lti_token_url", "lti_lineitems_url", "lti_memberships_url")
+    client = client or client_for(settings)
+    report = load_progress(course=course, layout=settings.layout)
+    roster = parse_roster(settings.layout.roster_file, course=course)
+    ids = user_ids(members(settings=settings, client=client), roster.by_role("student"),
+                   user_key=settings.lti_user_key)
+    with locked(settings.lti_key_path.parent):
+        ledger = Ledger.load(settings.lti_key_path.parent)
+        return sync_scores(client=client, report=report, lineitems_url=settings.lti_lineitems_url, user_ids=ids,
+                           ledger=ledger, resubmissions=course.lms.resubmissions, assignment=assignment)
+
+
+def roster_from_lms(*, course: Course, settings: Settings, client: LmsClient | None = None) -> LmsRoster:
+    """The LMS course's members as a roster CSV (not yet validated nor applied)."""
+    path = settings.layout.roster_file
+    existing = parse_roster(path, course=course) if path.is_file() else None
+    return roster_csv(members(settings=settings, client=client), existing=existing, user_key=settings.lti_user_key,
+                      staff_role=settings.lti_staff_role, track_field=settings.lti_track_field)
