@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth
 from tornado import web
 
 from medai.course import load_course
 from medai.course.roster import ROLE_GROUPS
 from medai.progress.insight.selfcheck_log import MAX_BODY, BadRecord, append, from_request
+from medai.progress.staff_page.json_api import JsonApiHandler
 
 _courses: dict[tuple[str, int], bool] = {}  # (course.yaml, its mtime) -> whether recording is on
 
@@ -35,23 +36,10 @@ def recording_on(course_file: Path) -> bool:
     return _courses[key]
 
 
-class SelfCheckHandler(HubOAuthenticated, web.RequestHandler):
+class SelfCheckHandler(JsonApiHandler):
     def initialize(self, state, hub_auth: HubOAuth) -> None:
         self.state = state
         self.hub_auth = hub_auth
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def get_login_url(self) -> str:  # an API answers, it does not redirect to a login page
-        raise web.HTTPError(403, "sign in through the hub: this API takes a hub token")
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else self._reason
-        self.finish(json.dumps({"status": status_code, "message": message}, ensure_ascii=False))
 
     @web.authenticated
     def post(self) -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth
 from tornado import web
 
-from medai.course import ProblemsError
-from medai.errors import UserError
 from medai.progress.my_course import NotAStudent, my_course
+from medai.progress.staff_page.json_api import JsonApiHandler
 
 MAX_FOLDERS = 500  # a home holds far fewer assignment folders; more is not a real request
 # a student who just submitted is waiting for "grading…": what they see is at most this old (one read of the
@@ -25,26 +24,11 @@ MAX_FOLDERS = 500  # a home holds far fewer assignment folders; more is not a re
 FRESH_SECONDS = 2.0
 
 
-class MyCourseHandler(HubOAuthenticated, web.RequestHandler):
+class MyCourseHandler(JsonApiHandler):
     def initialize(self, state, hub_auth: HubOAuth, reads_all) -> None:
         self.state = state
         self.hub_auth = hub_auth
         self.reads_all = reads_all  # user model -> whether they may read every student's (staff, instructors)
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "private, no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def get_login_url(self) -> str:  # an API answers, it does not redirect to a login page
-        raise web.HTTPError(403, "sign in through the hub: this API takes a hub token")
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else self._reason
-        if isinstance(exc, (UserError, ProblemsError)):
-            message = str(exc)
-        self.finish(json.dumps({"status": status_code, "message": message}, ensure_ascii=False))
 
     @web.authenticated
     def get(self, student_id: str) -> None:
