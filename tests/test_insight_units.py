@@ -127,3 +127,19 @@ def test_the_attempt_log_keeps_each_submission_once_and_survives_a_torn_line(tmp
     tries = read_attempts(tmp_path, "hw")["s1"]
     assert [(t["graded_at"], t["cells"]["nb/t"]) for t in tries] == [("g3", 0.5), ("g2", 1.0)]
     assert json.loads((attempts_dir(tmp_path, "hw") / "s1.jsonl").read_text().splitlines()[0])["graded_at"] == "g1"
+
+
+def test_terminal_tables_line_up_korean_and_english_columns():
+    from medai.progress.insight.tables import Table, text_table
+    from medai.progress.reports.text_width import cut, width
+
+    assert width("민감도") == 6 and width("AUROC") == 5
+    assert width(cut("민감도(sensitivity)는 질병이 있는 사람 중", 12)) <= 12
+    assert cut("short", 12) == "short"
+    table = Table("문항", ["item", "students"], ["채점 셀", "학생 수"],
+                  [["q1 민감도", 12], ["q2", 3]])
+    import re
+
+    lines = text_table(table).splitlines()[1:]  # the labels, the rule, two rows
+    second_column = {width(line[:re.search(r"  +\S", line).end() - 1]) for line in lines}
+    assert len(second_column) == 1, lines

@@ -150,20 +150,9 @@ def summary_csv(summary: SelfCheckSummary) -> str:
     return out.getvalue()
 
 
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _cut(text: str, width: int) -> str:
-    while _width(text) > width:
-        text = text[:-2] + "…"
-    return text
-
-
 def summary_table(summary: SelfCheckSummary, *, lang: str = "ko", timezone: str = "UTC", recording: bool = True) -> str:
     """The summary as a person reads it in a terminal: Korean or English, times in the course's zone."""
+    from medai.progress.reports.text_width import cut, pad, width
     from medai.progress.reports.words import words
 
     w = words(lang)
@@ -186,8 +175,8 @@ def summary_table(summary: SelfCheckSummary, *, lang: str = "ko", timezone: str 
         failing = w.ngettext("{check}: {n} student, {times} times: {message}",
                              "{check}: {n} students, {times} times: {message}", top.students if top else 0).format(
             check=top.check, n=top.students, times=top.times, message=top.message.replace("\n", " ")) if top else ""
-        body.append([q.question, str(q.tried), str(q.passed), str(q.passing_now), str(q.hints), _cut(failing, 100)])
-    widths = [max(_width(row[i]) for row in [head, *body]) for i in range(len(head))]
+        body.append([q.question, str(q.tried), str(q.passed), str(q.passing_now), str(q.hints), cut(failing, 100)])
+    widths = [max(width(row[i]) for row in [head, *body]) for i in range(len(head))]
     for row in [head, *body]:
-        lines.append("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip())
+        lines.append("  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
     return "\n".join(lines) + "\n"

@@ -9,6 +9,8 @@ from medai.progress.insight.failures import FailureReport
 from medai.progress.insight.items import ItemAnalysis
 from medai.progress.insight.selfcheck_use import CSV_COLUMNS, SelfCheckSummary, summary_rows
 from medai.progress.insight.similarity import SimilarityReport
+from medai.progress.reports.text_width import cut, pad
+from medai.progress.reports.text_width import width as text_width
 from medai.progress.reports.words import Words, number
 
 
@@ -96,7 +98,7 @@ def cell_text(v: Any) -> str:
 
 def text_table(t: Table, width: int = 90) -> str:
     """A plain fixed-width table for the terminal."""
-    cells = [[cell_text(v)[:width] for v in row] for row in t.rows]
-    widths = [max([len(label)] + [len(r[i]) for r in cells]) for i, label in enumerate(t.labels)]
-    line = lambda vals: "  ".join(v.ljust(widths[i]) for i, v in enumerate(vals)).rstrip()  # noqa: E731
+    cells = [[cut(cell_text(v), width) for v in row] for row in t.rows]
+    widths = [max([text_width(label)] + [text_width(r[i]) for r in cells]) for i, label in enumerate(t.labels)]
+    line = lambda vals: "  ".join(pad(v, widths[i]) for i, v in enumerate(vals)).rstrip()  # noqa: E731
     return "\n".join([t.title, line(t.labels), line(["-" * n for n in widths]), *map(line, cells)])

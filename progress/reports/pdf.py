@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import unicodedata
 from pathlib import Path
 
 import matplotlib
@@ -31,6 +30,7 @@ from matplotlib.text import Text
 from medai.progress.model import ProgressReport, StudentProgress
 from medai.progress.reports.plots import COHORT_PLOTS, hangul_mono_font, report_style, track_colour
 from medai.progress.reports.tables import by_state, track_summaries
+from medai.progress.reports.text_width import width as text_width
 from medai.progress.reports.words import Words, words
 
 A4_PORTRAIT = (8.27, 11.69)
@@ -52,7 +52,7 @@ def _wrap(text: str, width: int) -> list[str]:
     """Lines of at most `width` columns (Hangul counts double), broken at spaces."""
     words, lines, line = text.split(" "), [], ""
     for w in words:
-        if line and _width(line) + 1 + _width(w) > width:
+        if line and text_width(line) + 1 + text_width(w) > width:
             lines.append(line)
             line = w
         else:
@@ -172,7 +172,7 @@ class _FastText(Text):
 
 
 def _row_metrics(renderer: RendererPdf, s, prop, ismath):
-    """(width, height, descent) of a row: `_width(s)` columns of the font's measured advance (FreeType would
+    """(width, height, descent) of a row: `text_width(s)` columns of the font's measured advance (FreeType would
     shape the whole row again, a millisecond each), the height and descent of the font at that size."""
     if ismath:
         return RendererPdf.get_text_width_height_descent(renderer, s, prop, ismath)
@@ -183,7 +183,7 @@ def _row_metrics(renderer: RendererPdf, s, prop, ismath):
         _, height, descent = RendererPdf.get_text_width_height_descent(renderer, "가Ayg|", prop, False)
         cache[key] = (column / 20, height, descent)
     column, height, descent = cache[key]
-    return _width(s) * column, height, descent
+    return text_width(s) * column, height, descent
 
 
 def _draw_row(renderer: RendererPdf, gc, x, y, s, prop, angle, ismath=False, mtext=None):
@@ -223,16 +223,12 @@ def _cells(values: tuple[str, ...], widths: tuple[int, ...]) -> str:
     """Values padded to fixed widths for a monospaced font (Hangul counts double)."""
     out = []
     for v, w in zip(values, widths):
-        if _width(v) > w:
-            while _width(v) > w - 1:
+        if text_width(v) > w:
+            while text_width(v) > w - 1:
                 v = v[:-1]
             v += "~"
-        out.append(v + " " * (w - _width(v)))
+        out.append(v + " " * (w - text_width(v)))
     return " ".join(out).rstrip()
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class _Table:
