@@ -238,6 +238,7 @@ def get(base, path, user, **params):
 def test_the_instructor_sees_items_failures_and_similar_answers(page):
     import html
 
+    from medai.progress.insight.tables import first_attempts_title
     from medai.progress.reports.words import words
 
     _ = words("ko").gettext
@@ -249,7 +250,7 @@ def test_the_instructor_sees_items_failures_and_similar_answers(page):
                      "NameError: name 'total' is not defined", _("Similar answers (to look at)"),
                      "quiz/test_confusion · s03 – s09", _("Self-checks during the assignment window"),
                      "/services/formgrader-medai101/formgrader/manage_students/s11/quiz1",
-                     _("First attempts: {n} students resubmitted").format(n=1), 'id="item-table-first"'):
+                     first_attempts_title(1, words("ko")), 'id="item-table-first"'):
         assert expected in text, expected
     assert "<mark>" in r.text and "&lt;mark&gt;" not in r.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in r.text and "<img src=x" not in r.text  # s10's answer, escaped
@@ -334,3 +335,49 @@ def test_staff_see_item_statistics_only_when_course_yaml_allows(graded, tmp_path
         assert 'href="/services/progress/insight/"' in get(base, "", "staff1").text
         for path in ENDPOINTS:  # a student still gets 403 everywhere
             assert get(base, path, "s01").status_code == 403, path
+
+
+INSIGHT_SHOTS = "/tmp/medai-artifacts/insight"
+
+
+def test_the_instructor_reads_the_page_in_a_browser(page):
+    """The instructor's seat in chromium: the page in Korean, then English through its switch; both plots drawn;
+    every table inside the page's width; nothing fetched from outside this machine; no console error. With
+    MEDAI_UPDATE_TOUR=1 the README's picture (docs/tour/instructor-insight.png)."""
+    import os
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    from medai.progress.reports.words import words
+    from tests import browser as web
+
+    if not web.chromium_available():
+        pytest.fail("Debian's chromium is missing: scripts/install.sh installs it")
+    origin = page.split("/services/")[0]
+    with web.Browser(origin, Path(INSIGHT_SHOTS)) as b:
+        s = b.session("prof1")
+        s.page.context.set_extra_http_headers({"X-Test-User": "prof1"})
+        s.page.goto(page + "insight/")
+        s.page.get_by_role("link", name=fx.ASSIGNMENT).first.click()
+        ko = words("ko").gettext
+        expect(s.page.get_by_text(ko("everyone fails: is the test right?")).first).to_be_visible()
+        expect(s.page.locator("body")).to_contain_text("quiz/test_confusion · s03 – s09")
+        for img in s.page.locator("img").all():
+            img.scroll_into_view_if_needed()
+            s.page.wait_for_function("i => i.complete && i.naturalWidth > 100", arg=img.element_handle())
+        overflow = s.page.evaluate("() => [...document.querySelectorAll('table')].filter("
+                                   "t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                                   ".map(t => t.id || t.className)")
+        assert overflow == [], f"tables wider than the page: {overflow}"
+        s.page.evaluate("window.scrollTo(0, 0)")
+        s.shot("insight-ko", tour="instructor-insight")
+        s.page.locator("#similarity").scroll_into_view_if_needed()
+        s.shot("insight-similarity-ko")
+        s.page.get_by_role("link", name="English").first.click()
+        expect(s.page.get_by_text("everyone fails: is the test right?").first).to_be_visible()
+        assert s.page.locator("html").get_attribute("lang") == "en"
+        s.shot("insight-en")
+        assert b.errors == [], b.errors
+        if os.environ.get("MEDAI_UPDATE_TOUR") == "1":
+            web.save_tour(b.tour, Path(__file__).resolve().parents[1] / "docs" / "tour")

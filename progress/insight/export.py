@@ -7,8 +7,8 @@ import io
 import json
 from pathlib import Path
 
-from medai.progress.insight.tables import (Table, assignment_notes, failures_table, items_table, selfcheck_table,
-                                          similarity_table)
+from medai.progress.insight.tables import (Table, assignment_notes, failures_table, first_attempts_title,
+                                          items_table, selfcheck_table, similarity_table)
 from medai.progress.reports.words import words
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,7 +91,7 @@ def text_table_with_notes(view, t: Table, kind: str, lang: str) -> list[str]:
         alpha = "-" if view.alpha is None else f"{view.alpha:.3f}"
         lines.append(w.gettext("{n} students, Cronbach's alpha {alpha}").format(n=view.students, alpha=alpha))
         if view.attempt == "first":
-            lines.append(w.gettext("First attempts: {n} students resubmitted").format(n=view.resubmitted))
+            lines.append(first_attempts_title(view.resubmitted, w))
         lines += assignment_notes(view, w)
     return lines
 

@@ -40,6 +40,12 @@ def flag_text(kind: str, w: Words, **v) -> str:
     return texts.get(kind, kind).format(**v)
 
 
+def first_attempts_title(n: int, w: Words) -> str:
+    """The heading of the item analysis of first submissions, which differs from the latest for `n` students."""
+    return w.ngettext("First submissions, as first handed in ({n} student resubmitted since)",
+                      "First submissions, as first handed in ({n} students resubmitted since)", n).format(n=n)
+
+
 def assignment_notes(a: ItemAnalysis, w: Words) -> list[str]:
     from medai.progress.insight.items import MIN_STUDENTS
 

@@ -149,14 +149,14 @@ class InsightHandler(_InsightHandler):
             failures = await self.view("failures", assignment)
             similarity = await self.view("similarity", assignment)
             selfcheck = await self.selfchecks(assignment)
-        from medai.progress.insight.tables import assignment_notes, flag_text
+        from medai.progress.insight.tables import assignment_notes, first_attempts_title, flag_text
 
         w = self.words
         tz = self.state.inputs().course.course.timezone
         self.render("insight.html", a=items, first=first if first.resubmitted else None, failures=failures,
                     similarity=similarity, url=self.url, notes=assignment_notes(items, w),
                     flag_text=lambda f: flag_text(f, w), segments=segments, formgrader=self.formgrader_link,
-                    instructor=self.instructor,
+                    instructor=self.instructor, first_title=lambda n: first_attempts_title(n, w),
                     students=lambda n: w.ngettext("{n} student", "{n} students", n).format(n=n),
                     selfcheck=selfcheck, recording=self.state.inputs().course.selfchecks.record,
                     used=lambda sc: w.ngettext(
