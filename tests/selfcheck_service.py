@@ -4,17 +4,15 @@ hub API's service model (`GET /hub/api/services/progress`, which a kernel asks t
 the same port. The real hub does both in tests/test_selfcheck_record_live.py."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import socket
-import threading
 
 from jupyterhub.services.auth import HubOAuth
-from tornado import ioloop, web
+from tornado import web
 
 from medai.progress.staff_page.app import make_app
 from tests import progress_fixture as pf
+from tests.loopback import serving_app
 
 SCOPE = "access:services!service=progress"
 TOKENS = {
@@ -52,25 +50,11 @@ def serving(fx):
     """Yields the hub API URL ($JUPYTERHUB_API_URL for a kernel) of an in-process progress service for `fx`."""
     auth = TokenHubOAuth(api_token="t" * 32, api_url="http://127.0.0.1:9/hub/api", base_url="/services/progress/",
                          oauth_client_id="service-progress", access_scopes={SCOPE})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    started, loops = threading.Event(), []
 
-    def run():
-        asyncio.set_event_loop(asyncio.new_event_loop())
+    def make(port: int) -> web.Application:
         app = make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth, as_of=pf.AS_OF)
         app.add_handlers(".*$", [("/hub/api/services/progress", ServiceModel, {"port": port})])
-        app.listen(port, address="127.0.0.1")
-        loops.append(ioloop.IOLoop.current())
-        started.set()
-        loops[0].start()
+        return app
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
+    with serving_app(make) as port:
         yield f"http://127.0.0.1:{port}/hub/api"
-    finally:
-        loops[0].add_callback(loops[0].stop)
-        thread.join(10)

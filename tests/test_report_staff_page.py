@@ -2,26 +2,23 @@
 hub (the real hub's OAuth is exercised by tests/test_progress_live.py)."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
 import io
 import re
-import socket
-import threading
 from urllib.parse import urljoin
 
 import pytest
 import requests
 from jupyterhub.services.auth import HubOAuth
 from openpyxl import load_workbook
-from tornado import ioloop
 
 from medai.progress.reports.words import words
 from medai.progress.staff_page.app import allowed, make_app
 from medai.course import load_course
 from tests import progress_fixture as pf
 from tests.conftest import COURSE_YAML
+from tests.loopback import serving_app
 
 SCOPE = "access:services!service=progress"
 USERS = {
@@ -48,27 +45,9 @@ def serving(fx, users: dict = USERS, **app_kw):
     auth = HeaderHubOAuth(api_token="t" * 32, api_url="http://127.0.0.1:9/hub/api", base_url="/services/progress/",
                           oauth_client_id="service-progress", access_scopes={SCOPE})
     auth.users = users
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    started, loops = threading.Event(), []
-
-    def run():
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth, as_of=pf.AS_OF,
-                 **app_kw).listen(port, address="127.0.0.1")
-        loops.append(ioloop.IOLoop.current())
-        started.set()
-        loops[0].start()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
+    with serving_app(lambda port: make_app(course_path=str(fx.course_file), layout=fx.layout, hub_auth=auth,
+                                           as_of=pf.AS_OF, **app_kw)) as port:
         yield f"http://127.0.0.1:{port}/services/progress/"
-    finally:
-        loops[0].add_callback(loops[0].stop)
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
