@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from tests.conftest import COURSE_YAML, REPO
 
 COURSE = load_course(COURSE_YAML)
 MISTAKES = REPO / "tests" / "mistakes"
-RUNTIME_LIMIT = {"cpu": 60, "gpu-class": 120}  # seconds on this 2-core CPU machine (issue 5)
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
@@ -69,9 +67,7 @@ class Course:
         folder = self.root / "submitted" / student / self.assignment
         shutil.copytree(self.root / "release" / self.assignment, folder, dirs_exist_ok=True)
         nbformat.write(nb, folder / f"{self.notebook}.ipynb")
-        started = time.monotonic()
         result = self.api.autograde(self.assignment, student)
-        self.seconds = time.monotonic() - started
         assert result["success"], (result.get("log") or "") + (result.get("error") or "")
         with Gradebook(self.db_url, "medai101") as gb:
             graded = gb.find_submission_notebook(self.notebook, self.assignment, student)
@@ -156,11 +152,10 @@ def test_release_hides_solutions_and_hidden_tests(course):
     assert not any(name.endswith((".yaml", ".key")) or "truth" in name for name in shipped), shipped
 
 
-def test_reference_solution_gets_full_marks_in_time(course):
+def test_reference_solution_gets_full_marks(course):
+    # its runtime against the limit is measured by benchmarks/bench_assignments.py, not asserted here
     scores = course.autograde("reference", course.source)
     assert scores == autograded_points(course.source)
-    limit = RUNTIME_LIMIT[spec(course.assignment).get("runtime", "cpu")]
-    assert course.seconds <= limit, f"reference solution took {course.seconds:.0f} s (limit {limit} s)"
 
 
 def test_blank_release_scores_zero_without_crashing(course):
