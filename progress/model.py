@@ -244,7 +244,7 @@ def _weighted(pairs: list[tuple[float, float]]) -> float | None:
     return sum(p * v for p, v in pairs) / weight if weight > 0 else None
 
 
-def _slope(values: list[float]) -> float:
+def trend_slope(values: list[float]) -> float:
     """Least-squares slope of values against 0, 1, 2, ... (points per assignment)."""
     n = len(values)
     mean_x, mean_y = (n - 1) / 2, sum(values) / n
@@ -306,7 +306,7 @@ def _fmt(v: float) -> str:
 
 def recent_scores(rows: list[AssignmentProgress], t: Thresholds) -> list[float]:
     """The final scores of the last `t.trend_window` graded assignments, by deadline: what the falling-trend flag
-    looks at (its slope: _slope)."""
+    looks at (its slope: trend_slope)."""
     graded = sorted((r for r in rows if r.state == "graded" and r.final_percent is not None),
                     key=lambda r: datetime.fromisoformat(r.deadline))
     return [r.final_percent for r in graded][-t.trend_window:]
@@ -322,7 +322,7 @@ def _flags(rows: list[AssignmentProgress], weighted: float | None, t: Thresholds
         flags.append(RiskFlag("low_score", f"weighted score {_fmt(weighted)}% is under {_fmt(t.low_score)}%"))
     recent = recent_scores(rows, t)
     if len(recent) >= 3:
-        slope = _slope(recent)
+        slope = trend_slope(recent)
         if slope <= -t.falling_points:
             path = " → ".join(_fmt(v) for v in recent)
             flags.append(RiskFlag("falling", f"scores falling: {path} ({_fmt(slope)} points per assignment)"))

@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from medai.i18n import normalise, translator
-from medai.progress.model import _slope, recent_scores
+from medai.progress.model import recent_scores, trend_slope
 
 DOMAIN = "reports"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # progress/locale
@@ -108,7 +108,7 @@ class Words:
         recent = recent_scores(s.assignments, t)
         if f.kind == "falling" and len(recent) >= 3:
             return _("scores falling: {path} ({slope} points per assignment)").format(
-                path=" → ".join(number(v) for v in recent), slope=number(_slope(recent)))
+                path=" → ".join(number(v) for v in recent), slope=number(trend_slope(recent)))
         return f.reason
 
     def flags(self, s, report, sep: str = "; ") -> str:
