@@ -227,6 +227,39 @@ def test_the_spawn_pending_page_keeps_jupyterhubs_progress_script(course):
     assert 'id="logout"' in ours and 'href="/hub/logout"' in ours
 
 
+@pytest.mark.parametrize("status, heading, sentence, jupyterhubs", [
+    (500, "Something went wrong on the hub",
+     "This is not your fault and your files are safe. Wait a minute and try again; if it happens again, tell the"
+     " course's instructor the time and the address of this page.", "Internal Server Error"),
+    (502, "Something went wrong on the hub",
+     "This is not your fault and your files are safe. Wait a minute and try again; if it happens again, tell the"
+     " course's instructor the time and the address of this page.", "Bad Gateway"),
+    (400, "The hub could not accept this request",
+     "Go back and try again from your own page; if it happens again, tell the course's instructor the time and the"
+     " address of this page.", "Missing or invalid _xsrf"),
+])
+def test_any_other_error_says_what_happened_and_what_to_do_in_both_languages(course, status, heading, sentence,
+                                                                             jupyterhubs):
+    student = SimpleNamespace(name="med1", url="/user/med1/", groups=[SimpleNamespace(name="students")])
+    page = render(course, "error.html", user=student, status_code=status, status_message=jupyterhubs,
+                  message=jupyterhubs, message_html="", extra_error_html="", exception=None)
+    assert says(page, heading) and says(page, sentence)
+    assert f"{status} : " in page
+    assert f"<code>{escape(jupyterhubs)}</code>" in page  # JupyterHub's own words stay, as the detail to report
+    assert link(page, "medai-my-server") == "/user/med1/"  # and where to go now
+    anonymous = render(course, "error.html", user=None, status_code=status, status_message=jupyterhubs,
+                       message="", message_html="", extra_error_html="", exception=None)
+    assert says(anonymous, heading) and link(anonymous, "medai-login") == "/hub/login"
+
+
+def test_a_404_for_a_page_that_does_not_exist_is_said_in_both_languages(course):
+    page = render(course, "404.html", user=None, status_code=404, status_message="Not Found", message="",
+                  message_html="", extra_error_html="", exception=None)
+    assert says(page, "Page not found")
+    assert says(page, "Nothing is at this address. Check the link, or go to your own page.")
+    assert "lots of moons" not in page
+
+
 # -- a real hub (the module's `hub` fixture: `medai up` with the demo course and throw-away accounts) ---------------
 
 

@@ -2,6 +2,7 @@
 gives med1 no language (Korean) and eng1 `lang=en`. Each logs in through the hub's login page (Korean with the
 English beside it), lands in JupyterLab in their language with My course in it, fetches and opens their
 assignment from the panel and runs a self-check that is not answered yet: its message is in their language.
+Settings → Language offers the languages installed and no "Install more languages…" (students install nothing).
 Screenshots: $MEDAI_ARTIFACTS/languages."""
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ def hub():
         yield d
 
 
+def languages_offered(s, name: str) -> None:
+    """Settings → Language lists English and Korean, and not JupyterLab's "Install more languages…" (it would open
+    the extension manager, which students do not have)."""
+    page = s.page
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=re.compile("^(설정|Settings)$")).click()
+    page.locator("#jp-mainmenu-settings > ul > li", has_text=re.compile("^(언어|Language)")).hover()
+    for locale in ("en", "ko_KR"):
+        expect(page.locator(f'li[data-command="jupyterlab-translation:{locale}"]')).to_be_visible()
+    install = page.locator('li[data-command="jupyterlab-translation:install-languages"]')
+    expect(install).to_have_count(1)  # JupyterLab 4.6 adds it (greyed out without the extension manager) ...
+    expect(install).to_be_hidden()  # ... and My course's style takes it away
+    s.shot(f"{name}-languages-menu")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+
+
 def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: str, progress: str):
     course = load_course(COURSE_YAML)
     s = browser.session(name)
@@ -44,6 +61,7 @@ def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: st
     s.login(hub.ids[work.student], PASSWORD)
     web.wait_for_lab(page)
     expect(page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").first).to_have_text(file_menu)  # JupyterLab
+    languages_offered(s, name)
     panel = page.locator(".medai-MyCourse")
     expect(panel.locator('[data-section="progress"]')).to_contain_text(progress)  # My course
     row = panel.locator(f'.medai-MyCourse-row[data-assignment="{work.assignment}"]')
