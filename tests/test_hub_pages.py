@@ -229,10 +229,10 @@ def test_the_spawn_pending_page_keeps_jupyterhubs_progress_script(course):
 
 @pytest.mark.parametrize("status, heading, sentence, jupyterhubs", [
     (500, "Something went wrong on the hub",
-     "This is not your fault and your files are safe. Wait a minute and try again; if it happens again, tell the"
+     "The hub could not finish this request. Wait a minute and try again; if it happens again, tell the"
      " course's instructor the time and the address of this page.", "Internal Server Error"),
     (502, "Something went wrong on the hub",
-     "This is not your fault and your files are safe. Wait a minute and try again; if it happens again, tell the"
+     "The hub could not finish this request. Wait a minute and try again; if it happens again, tell the"
      " course's instructor the time and the address of this page.", "Bad Gateway"),
     (400, "The hub could not accept this request",
      "Go back and try again from your own page; if it happens again, tell the course's instructor the time and the"
@@ -240,7 +240,8 @@ def test_the_spawn_pending_page_keeps_jupyterhubs_progress_script(course):
 ])
 def test_any_other_error_says_what_happened_and_what_to_do_in_both_languages(course, status, heading, sentence,
                                                                              jupyterhubs):
-    student = SimpleNamespace(name="med1", url="/user/med1/", groups=[SimpleNamespace(name="students")])
+    student = SimpleNamespace(name="med1", json_escaped_name="med1", url="/user/med1/",
+                              groups=[SimpleNamespace(name="students")], spawner=SimpleNamespace(options_form=None))
     page = render(course, "error.html", user=student, status_code=status, status_message=jupyterhubs,
                   message=jupyterhubs, message_html="", extra_error_html="", exception=None)
     assert says(page, heading) and says(page, sentence)
