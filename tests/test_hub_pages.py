@@ -227,6 +227,28 @@ def test_the_spawn_pending_page_keeps_jupyterhubs_progress_script(course):
     assert 'id="logout"' in ours and 'href="/hub/logout"' in ours
 
 
+def home_page(course, *, role_group: str, active: bool) -> str:
+    user = SimpleNamespace(name="med1", json_escaped_name="med1", url="/user/med1/",
+                           groups=[SimpleNamespace(name=role_group)], spawner=SimpleNamespace(options_form=None))
+    return render(course, "home.html", user=user, default_server=SimpleNamespace(active=active), url="/hub/user/med1/",
+                  allow_named_servers=False, named_server_limit_per_user=0, invalid_server_names=[])
+
+
+def test_a_students_home_names_the_course_says_what_to_do_and_keeps_jupyterhubs_buttons(course):
+    stopped = home_page(course, role_group="students", active=False)
+    assert stopped.index(escape(course.course.title_ko)) < stopped.index(escape(course.course.title))
+    assert says(stopped, "You work in your own JupyterLab: open it with the button below. In it, My course lists "
+                         "your assignments, deadlines, feedback and scores.")
+    assert says(stopped, "Start My Server") and link(stopped, "start") == "/hub/user/med1/"
+    assert 'id="stop"' not in stopped
+    running = home_page(course, role_group="students", active=True)
+    assert says(running, "Stop My Server") and says(running, "My Server") and 'id="stop"' in running  # home.js's ids
+    instructor = home_page(course, role_group="instructors", active=True)
+    assert says(instructor, "My Server") and 'id="medai-formgrader"' in instructor
+    assert not says(instructor, "You work in your own JupyterLab: open it with the button below. In it, My course "
+                                "lists your assignments, deadlines, feedback and scores.")  # students' words
+
+
 @pytest.mark.parametrize("status, heading, sentence, jupyterhubs", [
     (500, "Something went wrong on the hub",
      "The hub could not finish this request. Wait a minute and try again; if it happens again, tell the"
