@@ -354,7 +354,8 @@ def test_a_students_home_still_starts_their_server(running_student):
     lab = running_student.server("GET", f"/user/{running_student.name}/lab")
     assert lab.status_code == 200 and "jupyter-config-data" in lab.text
     # the spawn-pending page's last line, as its EventSource reads it for a running server (the ready hook)
-    ready = running_student.follow_progress(f"/hub/api/users/{running_student.name}/server/progress", 60)
+    xsrf = running_student.xsrf("/hub/")  # as JupyterHub puts it in the page's progress_url
+    ready = running_student.follow_progress(f"/hub/api/users/{running_student.name}/server/progress?_xsrf={xsrf}", 60)
     assert ready["message"] == (f"내 서버가 준비되었습니다: /user/{running_student.name}/ · "
                                 f"Your server is ready: /user/{running_student.name}/")
 
