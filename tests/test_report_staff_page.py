@@ -8,7 +8,6 @@ import html
 import io
 import re
 import socket
-import subprocess
 import threading
 from urllib.parse import urljoin
 
@@ -187,6 +186,8 @@ def test_plots_and_downloads(page, tmp_path):
     assert wb.sheetnames[0] == "Summary Medicine track"
     r = get(page, "download/pdf", user="prof1")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    import subprocess
+
     (tmp_path / "page.pdf").write_bytes(r.content)  # the page's default: Korean, Hangul in the text layer
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "page.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
