@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medai.datasets.errors import DatasetError
+from medai.datasets.errors import DatasetError, said
 from medai.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,8 +27,8 @@ def dataset_path(name: str, *, root: str | Path | None = None) -> Path:
     path = Path(root) if root is not None else data_dir()
     path = path / name
     if not (path / "manifest.json").is_file():
-        raise DatasetError(f"dataset {name!r} is not built under {path.parent}; "
-                           f"ask an instructor to run `medai datasets build {name}`")
+        raise DatasetError(said("dataset {name!r} is not built under {folder}; ask an instructor to run "
+                                "`medai datasets build {name}`", name=name, folder=path.parent))
     return path
 
 
@@ -39,7 +39,7 @@ def read_omop(table: str, *, root: str | Path | None = None) -> "pd.DataFrame":
     path = dataset_path(OMOP, root=root) / "parquet" / f"{table}.parquet"
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.parquet"))
-        raise DatasetError(f"no OMOP table {table!r}; tables: {', '.join(known)}")
+        raise DatasetError(said("no OMOP table {table!r}; tables: {known}", table=table, known=", ".join(known)))
     return pd.read_parquet(path)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from medai.datasets.cards import Card
-from medai.datasets.errors import DatasetError
+from medai.datasets.errors import DatasetError, said
 from medai.datasets.ecg_build import ECG_CARD
 from medai.datasets.imaging_build import CT_CARD, MR_CARD
 from medai.datasets.deid.card import RAW_EXPORT_CARD
@@ -204,4 +204,5 @@ def get(name: str) -> DatasetSpec:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(REGISTRY)}") from None
+        raise DatasetError(said("unknown dataset {name!r}; known: {known}", name=name, known=", ".join(REGISTRY))) \
+            from None

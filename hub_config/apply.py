@@ -221,6 +221,10 @@ def apply_spawner(c, s: HubSettings) -> None:
         env_name("data_dir"): str(s.data_path),  # where medai.datasets finds the built data (MEDAI_DATA)
     }
     c.Spawner.pre_spawn_hook = _role_config_hook(s)
+    # the spawn-pending page's "ready" line in both languages (medai.hub.spawn_progress)
+    from medai.hub.spawn_progress import ready_event
+
+    c.Spawner.progress_ready_hook = ready_event
 
 
 def _role_config_hook(s: HubSettings):

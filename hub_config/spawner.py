@@ -82,6 +82,12 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
     _namespace_problem: str | None = None
     _namespace_probed = False
 
+    async def progress(self):
+        """JupyterHub's "Spawning server...", in both languages (medai.hub.spawn_progress)."""
+        from medai.hub.spawn_progress import starting_event
+
+        yield starting_event()
+
     @default("notebook_dir")
     def _notebook_dir_default(self) -> str:
         return str(Path(self.home_root) / "{username}") if self.home_root else ""

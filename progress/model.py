@@ -95,6 +95,8 @@ class Observations:
     unlisted: dict[tuple[str, str], GradedSubmission] = field(default_factory=dict)  # assignments not in course.yaml
     hidden_tests: set[str] = field(default_factory=set)  # assignments whose grade cells hold hidden tests
     withdrawn: set[str] = field(default_factory=set)  # released (in the exchange) but no longer in course.yaml
+    # (student, assignment) submitted, not graded, of an assignment no longer in course.yaml (counted nowhere)
+    submitted_unlisted: set[tuple[str, str]] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
 

@@ -151,5 +151,6 @@ def my_course(inputs: ProgressInputs, student_id: str, *, fetched: Iterable[str]
         "modules": [{"id": m.id, "title": m.title, "title_ko": m.title_ko} for m in course.modules if m.id in used],
         "assignments": rows,
         "progress": _progress(course, shown, titles),
-        "withdrawn": sorted((folders & obs.withdrawn) | {u.assignment for u in shown.unlisted}),
+        "withdrawn": sorted((folders & obs.withdrawn) | {u.assignment for u in shown.unlisted}
+                            | {a for (s, a) in obs.submitted_unlisted if s == info.id}),
     }

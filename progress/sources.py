@@ -182,6 +182,8 @@ def observe(*, course: Course, layout: Layout, students: list[StudentInfo], as_o
     _stale_penalties(course, obs)
     _exchange(course, layout, obs, as_of)
     _collected(layout, obs)
+    obs.submitted_unlisted = {k for k in obs.submitted
+                              if k[0] in roster_ids and k[1] not in known and k not in obs.unlisted}
     obs.submitted = {k: v for k, v in obs.submitted.items()
                      if k[0] in roster_ids and k[1] in known and k not in obs.graded}
     _homes(course, layout, [s.id for s in students], obs)

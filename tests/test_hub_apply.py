@@ -242,3 +242,23 @@ def test_an_lms_gets_the_launch_and_a_grade_sync_service(course, roster, layout)
     assert by_id.MedaiLTI13Authenticator.roster_keys == {p.id: p.id for p in roster.people}
     off = {s["name"] for s in applied(course, roster, layout, lti_push=False, **LMS).JupyterHub.services}
     assert "lms-sync" not in off
+
+
+def test_the_spawn_progress_lines_are_in_both_languages(course, roster, layout):
+    import asyncio
+
+    from medai.hub.spawn_progress import ready_event, starting_event
+    from medai.hub.spawner import LimitedLocalProcessSpawner
+
+    assert applied(course, roster, layout).Spawner.progress_ready_hook is ready_event
+    ready = ready_event(None, {"progress": 100, "ready": True, "url": "/user/med1/",
+                               "message": "Server ready at /user/med1/",
+                               "html_message": 'Server ready at <a href="/user/med1/">/user/med1/</a>'})
+    assert ready["message"] == "내 서버가 준비되었습니다: /user/med1/ · Your server is ready: /user/med1/"
+    assert ready["html_message"].count('<a href="/user/med1/">/user/med1/</a>') == 2 and ready["ready"]
+    assert starting_event()["message"] == "내 서버(JupyterLab)를 시작하는 중... · Starting your server (JupyterLab)..."
+
+    async def first():
+        async for event in LimitedLocalProcessSpawner().progress():
+            return event
+    assert asyncio.run(first()) == starting_event()  # instead of JupyterHub's "Spawning server..."

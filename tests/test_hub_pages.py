@@ -227,6 +227,62 @@ def test_the_spawn_pending_page_keeps_jupyterhubs_progress_script(course):
     assert 'id="logout"' in ours and 'href="/hub/logout"' in ours
 
 
+def home_page(course, *, role_group: str, active: bool) -> str:
+    user = SimpleNamespace(name="med1", json_escaped_name="med1", url="/user/med1/",
+                           groups=[SimpleNamespace(name=role_group)], spawner=SimpleNamespace(options_form=None))
+    return render(course, "home.html", user=user, default_server=SimpleNamespace(active=active), url="/hub/user/med1/",
+                  allow_named_servers=False, named_server_limit_per_user=0, invalid_server_names=[])
+
+
+def test_a_students_home_names_the_course_says_what_to_do_and_keeps_jupyterhubs_buttons(course):
+    stopped = home_page(course, role_group="students", active=False)
+    assert stopped.index(escape(course.course.title_ko)) < stopped.index(escape(course.course.title))
+    assert says(stopped, "You work in your own JupyterLab: open it with the button below. In it, My course lists "
+                         "your assignments, deadlines, feedback and scores.")
+    assert says(stopped, "Start My Server") and link(stopped, "start") == "/hub/user/med1/"
+    assert 'id="stop"' not in stopped
+    running = home_page(course, role_group="students", active=True)
+    assert says(running, "Stop My Server") and says(running, "My Server") and 'id="stop"' in running  # home.js's ids
+    instructor = home_page(course, role_group="instructors", active=True)
+    assert says(instructor, "My Server") and 'id="medai-formgrader"' in instructor
+    assert not says(instructor, "You work in your own JupyterLab: open it with the button below. In it, My course "
+                                "lists your assignments, deadlines, feedback and scores.")  # students' words
+
+
+@pytest.mark.parametrize("status, heading, sentence, jupyterhubs", [
+    (500, "Something went wrong on the hub",
+     "The hub could not finish this request. Wait a minute and try again; if it happens again, tell the"
+     " course's instructor the time and the address of this page.", "Internal Server Error"),
+    (502, "Something went wrong on the hub",
+     "The hub could not finish this request. Wait a minute and try again; if it happens again, tell the"
+     " course's instructor the time and the address of this page.", "Bad Gateway"),
+    (400, "The hub could not accept this request",
+     "Go back and try again from your own page; if it happens again, tell the course's instructor the time and the"
+     " address of this page.", "Missing or invalid _xsrf"),
+])
+def test_any_other_error_says_what_happened_and_what_to_do_in_both_languages(course, status, heading, sentence,
+                                                                             jupyterhubs):
+    student = SimpleNamespace(name="med1", json_escaped_name="med1", url="/user/med1/",
+                              groups=[SimpleNamespace(name="students")], spawner=SimpleNamespace(options_form=None))
+    page = render(course, "error.html", user=student, status_code=status, status_message=jupyterhubs,
+                  message=jupyterhubs, message_html="", extra_error_html="", exception=None)
+    assert says(page, heading) and says(page, sentence)
+    assert f"{status} : " in page
+    assert f"<code>{escape(jupyterhubs)}</code>" in page  # JupyterHub's own words stay, as the detail to report
+    assert link(page, "medai-my-server") == "/user/med1/"  # and where to go now
+    anonymous = render(course, "error.html", user=None, status_code=status, status_message=jupyterhubs,
+                       message="", message_html="", extra_error_html="", exception=None)
+    assert says(anonymous, heading) and link(anonymous, "medai-login") == "/hub/login"
+
+
+def test_a_404_for_a_page_that_does_not_exist_is_said_in_both_languages(course):
+    page = render(course, "404.html", user=None, status_code=404, status_message="Not Found", message="",
+                  message_html="", extra_error_html="", exception=None)
+    assert says(page, "Page not found")
+    assert says(page, "Nothing is at this address. Check the link, or go to your own page.")
+    assert "lots of moons" not in page
+
+
 # -- a real hub (the module's `hub` fixture: `medai up` with the demo course and throw-away accounts) ---------------
 
 
@@ -297,6 +353,11 @@ def test_staff_who_type_their_server_url_get_the_progress_page_not_a_launch_butt
 def test_a_students_home_still_starts_their_server(running_student):
     lab = running_student.server("GET", f"/user/{running_student.name}/lab")
     assert lab.status_code == 200 and "jupyter-config-data" in lab.text
+    # the spawn-pending page's last line, as its EventSource reads it for a running server (the ready hook)
+    xsrf = running_student.xsrf("/hub/")  # as JupyterHub puts it in the page's progress_url
+    ready = running_student.follow_progress(f"/hub/api/users/{running_student.name}/server/progress?_xsrf={xsrf}", 60)
+    assert ready["message"] == (f"내 서버가 준비되었습니다: /user/{running_student.name}/ · "
+                                f"Your server is ready: /user/{running_student.name}/")
 
 
 @pytest.mark.slow

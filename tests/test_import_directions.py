@@ -18,7 +18,8 @@ ADAPTER = {"medai.nbgrader_adapter"}  # everything that knows nbgrader's interna
 SETTINGS = {"medai.settings"}
 ALLOWED = {
     "medai.course": ERRORS,
-    "medai.datasets": {"medai.course"} | ERRORS | SETTINGS,
+    # medai.i18n: what a student meets from a loader in a notebook, in their language (medai.datasets.errors.said)
+    "medai.datasets": {"medai.course", "medai.i18n"} | ERRORS | SETTINGS,
     "medai.grader": {"medai.course", "medai.datasets"} | HELPERS | ADAPTER | SETTINGS,
     "medai.progress": {"medai.course"} | HELPERS | ADAPTER | SETTINGS,
     "medai.hub": {"medai.course"} | HELPERS | ADAPTER | SETTINGS,

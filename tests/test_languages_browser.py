@@ -2,6 +2,8 @@
 gives med1 no language (Korean) and eng1 `lang=en`. Each logs in through the hub's login page (Korean with the
 English beside it), lands in JupyterLab in their language with My course in it, fetches and opens their
 assignment from the panel and runs a self-check that is not answered yet: its message is in their language.
+Closed, My course is one click away (its menu, a launcher card), in their language too.
+Settings → Language offers the languages installed and no "Install more languages…" (students install nothing).
 Screenshots: $MEDAI_ARTIFACTS/languages."""
 from __future__ import annotations
 
@@ -33,7 +35,43 @@ def hub():
         yield d
 
 
-def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: str, progress: str):
+def languages_offered(s, name: str) -> None:
+    """Settings → Language lists English and Korean, and not JupyterLab's "Install more languages…" (it would open
+    the extension manager, which students do not have)."""
+    page = s.page
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=re.compile("^(설정|Settings)$")).click()
+    page.locator("#jp-mainmenu-settings > ul > li", has_text=re.compile("^(언어|Language)")).hover()
+    for locale in ("en", "ko_KR"):
+        expect(page.locator(f'li[data-command="jupyterlab-translation:{locale}"]')).to_be_visible()
+    install = page.locator('li[data-command="jupyterlab-translation:install-languages"]')
+    expect(install).to_have_count(1)  # JupyterLab 4.6 adds it (greyed out without the extension manager) ...
+    expect(install).to_be_hidden()  # ... and My course's style takes it away
+    s.shot(f"{name}-languages-menu")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+
+
+def one_click_away(s, title: str) -> None:
+    """Closed, My course comes back from its menu and from a launcher card (both named in the student's
+    language)."""
+    page = s.page
+    panel = page.locator(".medai-MyCourse")
+
+    def close() -> None:
+        page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=title).locator(".lm-TabBar-tabCloseIcon").click()
+        expect(panel).to_be_hidden()
+
+    close()
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=re.compile(f"^{title}$")).click()
+    page.locator("#medai-mycourse-menu li[data-command='medai-mycourse:open']").click()
+    expect(panel).to_be_visible()
+    close()
+    page.locator("#jp-main-dock-panel .lm-TabBar-addButton").first.click()  # a new launcher
+    page.locator(".jp-Launcher:visible .jp-LauncherCard", has_text=title).first.click()
+    expect(panel).to_be_visible()
+
+
+def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: str, progress: str, title: str):
     course = load_course(COURSE_YAML)
     s = browser.session(name)
     page = s.page
@@ -46,6 +84,8 @@ def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: st
     expect(page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").first).to_have_text(file_menu)  # JupyterLab
     panel = page.locator(".medai-MyCourse")
     expect(panel.locator('[data-section="progress"]')).to_contain_text(progress)  # My course
+    languages_offered(s, name)
+    one_click_away(s, title)
     row = panel.locator(f'.medai-MyCourse-row[data-assignment="{work.assignment}"]')
     row.locator('[data-action="fetch"]').click()
     row.locator('[data-action="open"]').click()
@@ -64,9 +104,9 @@ def self_check_in_their_language(browser, hub, work, *, name: str, file_menu: st
 def test_each_student_reads_medai_in_their_own_language(hub):
     with web.Browser(hub.url, ARTIFACTS / "languages") as browser:
         korean = self_check_in_their_language(browser, hub, MEDICINE, name="korean", file_menu="파일",
-                                              progress="내 학습 현황")
+                                              progress="내 학습 현황", title="내 강좌")
         assert HANGUL.search(korean), korean
         english = self_check_in_their_language(browser, hub, ENGINEERING, name="english", file_menu="File",
-                                               progress="My progress")
+                                               progress="My progress", title="My course")
         assert not HANGUL.search(english.split("✗", 1)[1]), english  # the message itself: English
         assert not browser.errors, "\n".join(browser.errors)

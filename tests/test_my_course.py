@@ -208,6 +208,23 @@ def test_an_extension_granted_now_shows_on_the_next_request(service):
         fx.course_file.write_text(original, encoding="utf-8")
 
 
+def test_an_assignment_withdrawn_from_course_yaml_leaves_with_a_note_on_the_next_request(service):
+    fx, base = service
+    before = api(base, "med1", "med1", fetched="a5,a1").json()
+    assert "a5" in rows(before) and before["withdrawn"] == ["old-hw"]  # graded once, never in course.yaml
+    assert api(base, "med2", "med2").json()["withdrawn"] == []
+    original = fx.course_file.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    data["assignments"] = [a for a in data["assignments"] if a["id"] != "a5"]  # released and fetched: withdrawn
+    try:
+        fx.course_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        after = api(base, "med1", "med1", fetched="a5,a1").json()  # the service caches for an hour in this test
+        assert "a5" not in rows(after) and after["withdrawn"] == ["a5", "old-hw"]  # gone, named for the note
+        assert api(base, "med2", "med2").json()["withdrawn"] == ["a5"]  # submitted, not collected: a note too
+    finally:
+        fx.course_file.write_text(original, encoding="utf-8")
+
+
 # -- the student's server: the service's payload joined with nbgrader's own list ---------------------------
 
 def test_nbgrader_list_is_joined_per_assignment():

@@ -4,7 +4,8 @@ A medicine student logs in for the first time and lands on the panel (in Korean,
 common and medicine work only, Korean titles, deadlines in KST. They fetch c02 from the panel, their answer goes
 into the notebook (typed in the browser by tests/test_browser_e2e.py; written to the file here), and they
 submit it late: the panel says exactly what the late policy takes and asks first; "grading…" turns into the
-score with a notification, and the number is the staff page's. An engineering student sees engineering work
+score with a notification, the feedback fetched from the panel shows the same points, and the number is the
+staff page's. An engineering student sees engineering work
 only, and switching JupyterLab to English switches the panel. Screenshots: $MEDAI_ARTIFACTS; with
 MEDAI_UPDATE_TOUR=1 the README's (docs/tour/student-my-course*.png).
 """
@@ -23,7 +24,8 @@ from medai.course.late import lateness
 from tests import browser as web
 from tests.conftest import COURSE_YAML
 from tests.deployment import PASSWORD, Deployment, running
-from tests.test_browser_e2e import ARTIFACTS, MEDICINE, PROGRESS, TOUR, answered, one_score, position, released
+from tests.test_browser_e2e import (ARTIFACTS, FEEDBACK_WORDS, MEDICINE, PROGRESS, TOUR, answered, one_score, position,
+                                    released)
 
 pytestmark = [
     pytest.mark.slow,
@@ -121,6 +123,16 @@ def test_the_student_s_course_in_their_jupyterlab(hub):
         score = line.locator("[data-score]")
         expect(score).to_contain_text(f"{round(total - penalty, 2):g} / {top:g}")  # the points that count
         assert float(score.get_attribute("data-score")) == pytest.approx(100 * (total - penalty) / top)
+
+        # the feedback, fetched from the panel (nbgrader's own fetch_feedback), opens in a tab of its own
+        with page.context.expect_page() as opened:
+            line.locator('[data-action="fetch-feedback"], [data-action="open-feedback"]').first.click()
+        feedback = opened.value
+        expect(feedback).to_have_url(re.compile(rf"/files/{c02.id}/feedback/.+\.html$"))
+        expect(feedback.locator("h4").first).to_contain_text(
+            f"({FEEDBACK_WORDS('Score')}: {round(total - penalty, 2)} / {round(top, 2)})")  # the same points
+        feedback.close()
+        expect(line.locator('[data-action="open-feedback"]')).to_be_visible()  # fetched: next time it just opens
         staff = staff_final_percent(browser, hub, c02.id)
         assert staff == f"{100 * (total - penalty) / top:.1f}"  # the staff page's number, the panel's number
 

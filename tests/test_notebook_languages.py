@@ -88,6 +88,39 @@ def test_markdown_is_korean_first_with_the_english_kept(path: Path):
     assert not failures, "\n".join(failures)
 
 
+SAYS_EITHER = ("한국어 또는 영어로 답해도 됩니다", "You may answer in Korean or English")
+
+
+def written_answers(nb: list[dict]) -> list[tuple[int, str]]:
+    """Each written-answer question (a markdown answer cell graded by an instructor): its cell index and the
+    prompt above it (the nearest markdown cell before it that is not itself an answer)."""
+    found = []
+    for index, cell in enumerate(nb):
+        if cell["cell_type"] == "markdown" and is_answer(cell):
+            prompts = [source(c) for c in nb[:index] if c["cell_type"] == "markdown" and not is_answer(c)]
+            found.append((index, prompts[-1] if prompts else ""))
+    return found
+
+
+def says_either_language(prompt: str) -> bool:
+    korean, _, english = prompt.partition(MARKER)
+    return SAYS_EITHER[0] in " ".join(korean.split()) and SAYS_EITHER[1] in " ".join(english.split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=rel)
+def test_written_answers_may_be_in_korean_or_english(path: Path):
+    """A written answer is graded by an instructor, whatever its language; the question says so in both."""
+    for index, prompt in written_answers(cells(path.read_text(encoding="utf-8"))):
+        assert says_either_language(prompt), f"{rel(path)} cell {index}: the question above it must say " \
+                                             f"{SAYS_EITHER[0]!r}, then {SAYS_EITHER[1]!r} after {MARKER}"
+
+
+def test_every_track_has_written_answers_to_check():
+    assert sum(len(written_answers(cells(p.read_text(encoding="utf-8")))) for p in NOTEBOOKS) >= len(NOTEBOOKS) - 1
+    assert not says_either_language("Answer in English.\n<!-- en -->\nAnswer in English.")
+    assert says_either_language("... 한국어 또는 영어로\n답해도 됩니다.\n<!-- en -->\n... You may answer in Korean or\nEnglish.")
+
+
 def test_the_rules_can_fail():
     """The convention check rejects what it should (asserts that cannot fail prove nothing)."""
     assert problem("## 2. 민감도와 특이도 · Sensitivity and specificity") is None

@@ -156,7 +156,7 @@ def test_a_students_own_view(page):
     assert get(page, "student/nobody", user="staff1").status_code == 404
 
 
-def test_plots_and_downloads(page):
+def test_plots_and_downloads(page, tmp_path):
     r = get(page, "plot/competencies.png", user="staff1")
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/png" and r.content[:4] == b"\x89PNG"
     r = get(page, "download/xlsx", user="staff1", track="medicine", lang="en")
@@ -165,6 +165,13 @@ def test_plots_and_downloads(page):
     assert wb.sheetnames[0] == "Summary Medicine track"
     r = get(page, "download/pdf", user="prof1")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    import subprocess
+
+    (tmp_path / "page.pdf").write_bytes(r.content)  # the page's default: Korean, Hangul in the text layer
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "page.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for korean in ("의료인공지능 융합전공 실습", "과제 a1", words("ko").state("graded")):
+        assert korean in text, korean
     r = get(page, "download/csv-students", user="staff1")
     assert r.content.startswith(b"\xef\xbb\xbfstudent,name")
     r = get(page, "download/canvas", user="staff1")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from medai.datasets.errors import DatasetError
+from medai.datasets.errors import DatasetError, said
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -34,7 +34,7 @@ def top_code(ages, *, top: int = TOP_AGE) -> np.ndarray:
 def age_band(ages, *, width: int = 5, top: int = TOP_AGE) -> np.ndarray:
     """'40-44'-style bands of `width` years; `top` and over become e.g. '90+'."""
     if width < 1:
-        raise DatasetError("age band width must be at least 1")
+        raise DatasetError(said("age band width must be at least 1"))
     ages = np.asarray(ages, dtype=int)
     lo = ages // width * width
     bands = np.char.add(np.char.add(lo.astype(str), "-"), np.minimum(lo + width - 1, top - 1).astype(str))
@@ -44,7 +44,7 @@ def age_band(ages, *, width: int = 5, top: int = TOP_AGE) -> np.ndarray:
 def region(addresses, *, level: int = 1) -> np.ndarray:
     """Korean addresses cut to their first `level` words: 1 = province (시도), 2 = city/district (시군구)."""
     if level not in (1, 2):
-        raise DatasetError("region level must be 1 (province) or 2 (district)")
+        raise DatasetError(said("region level must be 1 (province) or 2 (district)"))
     return np.array([" ".join(str(a).split()[:level]) for a in addresses])
 
 
@@ -63,10 +63,10 @@ class Suppressed:
 def suppress_small_classes(frame: "pd.DataFrame", *, quasi_identifiers: Sequence[str], k: int) -> Suppressed:
     """Drop every row whose combination of quasi-identifiers occurs fewer than `k` times."""
     if k < 1:
-        raise DatasetError("k must be at least 1")
+        raise DatasetError(said("k must be at least 1"))
     missing = [c for c in quasi_identifiers if c not in frame.columns]
     if missing:
-        raise DatasetError(f"no such columns: {', '.join(missing)}")
+        raise DatasetError(said("no such columns: {columns}", columns=", ".join(missing)))
     sizes = frame.groupby(list(quasi_identifiers), dropna=False, observed=True)[quasi_identifiers[0]] \
         .transform("size")
     keep = sizes >= k

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from medai.datasets.errors import DatasetError
+from medai.datasets.errors import DatasetError, said
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -21,10 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 def _groups(frame: "pd.DataFrame", quasi_identifiers: Sequence[str]):
     columns = list(quasi_identifiers)
     if not columns:
-        raise DatasetError("name at least one quasi-identifier")
+        raise DatasetError(said("name at least one quasi-identifier"))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DatasetError(f"no such columns: {', '.join(missing)}")
+        raise DatasetError(said("no such columns: {columns}", columns=", ".join(missing)))
     return frame.groupby(columns, dropna=False, observed=True)
 
 
@@ -42,7 +42,7 @@ def k_anonymity(frame: "pd.DataFrame", quasi_identifiers: Sequence[str]) -> int:
 def l_diversity(frame: "pd.DataFrame", quasi_identifiers: Sequence[str], sensitive: str) -> int:
     """The l for which `frame` is distinct-l-diverse in `sensitive` over `quasi_identifiers`."""
     if sensitive not in frame.columns:
-        raise DatasetError(f"no such column: {sensitive}")
+        raise DatasetError(said("no such column: {column}", column=sensitive))
     if frame.empty:
         return 0
     return int(_groups(frame, quasi_identifiers)[sensitive].nunique(dropna=False).min())

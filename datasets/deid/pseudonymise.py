@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from medai.datasets.errors import DatasetError
+from medai.datasets.errors import DatasetError, said
 
 MIN_KEY_BYTES = 16
 
@@ -57,7 +57,7 @@ def load_key(path: str | Path) -> bytes:
 
 def _check_key(key: bytes) -> bytes:
     if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
-        raise DatasetError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} random bytes")
+        raise DatasetError(said("the pseudonymisation key must be at least {n} random bytes", n=MIN_KEY_BYTES))
     return bytes(key)
 
 
@@ -66,7 +66,7 @@ def pseudonymise(values: Iterable[object], *, key: bytes, length: int = 16, pref
     pseudonym under one key; without the key they cannot be recomputed."""
     key = _check_key(key)
     if not 8 <= length <= 64:
-        raise DatasetError("pseudonym length must be between 8 and 64 hex characters")
+        raise DatasetError(said("pseudonym length must be between 8 and 64 hex characters"))
     return [prefix + hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:length] for v in values]
 
 
@@ -74,7 +74,7 @@ def shift_days(ids: Iterable[object], *, key: bytes, max_days: int = 365) -> np.
     """Each id's date shift in days, in [-max_days, max_days] without 0, derived from the key."""
     key = _check_key(key)
     if max_days < 1:
-        raise DatasetError("max_days must be at least 1")
+        raise DatasetError(said("max_days must be at least 1"))
     out = []
     for v in ids:
         digest = hmac.new(key, b"date-shift:" + str(v).encode("utf-8"), hashlib.sha256).digest()
