@@ -123,6 +123,9 @@ def test_medai_up_prints_any_users_error_without_a_traceback(capsys, monkeypatch
         raise raised
 
     monkeypatch.setattr(hub_cli, "load", fail)  # the first step of `medai up` raises it
+    monkeypatch.delenv("MEDAI_LANG", raising=False)
     monkeypatch.setenv("MEDAI_ROOT", str(tmp_path / "root"))
     code, out, err = run(capsys, "up", "--port", "18999")
-    assert code == 2 and err.startswith("medai: error: ") and str(raised) in err and "Traceback" not in err
+    # Korean first ($MEDAI_LANG unset), English always: these texts have no Korean, so both lines carry them
+    assert code == 2 and err.startswith("medai: 오류: ") and f"medai: error: {raised}" in err, err
+    assert "Traceback" not in err

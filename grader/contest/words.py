@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from medai.errors import UserError
-from medai.i18n import translator
+from medai.i18n import error_text, translator
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "contest"
@@ -25,9 +25,7 @@ def gettext_for(lang: str | None):
 class ContestError(UserError):
     """A refused action: team rules, the phase, the daily cap, a bad file."""
 
-    def __init__(self, msgid: str, **fields):
-        self.msgid, self.fields = msgid, fields
-        super().__init__(msgid.format(**fields))
+    catalogue = (DOMAIN, str(LOCALE))
 
     def text(self, lang: str | None) -> str:
-        return gettext_for(lang).gettext(self.msgid).format(**self.fields)
+        return error_text(self, lang)

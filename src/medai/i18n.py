@@ -89,6 +89,18 @@ def both(msgid: str, *, domain: str = DOMAIN, localedir: Path | str | None = Non
     return msgid if ko == msgid else f"{ko}{sep}{msgid}"
 
 
+def error_text(err: BaseException, lang: str | None = None) -> str:
+    """A medai.errors.UserError in `lang`: its msgid from its class's catalogue, its fields filled in (any other
+    exception, or one raised with a finished text that has no translation: its own text)."""
+    msgid = getattr(err, "msgid", None)
+    if not isinstance(msgid, str) or not msgid:
+        return str(err)
+    domain, localedir = getattr(err, "catalogue", None) or (DOMAIN, None)
+    text = translator(lang, domain=domain, localedir=localedir).gettext(msgid)
+    fields = getattr(err, "fields", None)
+    return text.format(**fields) if fields else text
+
+
 def untranslated(path: Path | str) -> list[str]:
     """The msgids of a .po file without a translation (empty, fuzzy, or a plural form missing), for the tests."""
     from babel.messages.pofile import read_po

@@ -4,7 +4,8 @@ Each area registers its subcommands from its own module (``medai.cli.course``, `
 adding a module under medai/cli/ adds its commands.
 Every command accepts ``--course PATH`` and ``--course-dir DIR`` and carries an example in its help.
 Errors that users can fix are raised as :class:`medai.errors.UserError` (or a subclass) and printed without a
-traceback, with exit status 2.
+traceback, with exit status 2: in the reader's language ($MEDAI_LANG, Korean by default) with the English line
+under it when the two differ (:func:`error_message`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ import sys
 
 from medai.errors import UserError
 
+
+def error_message(err: BaseException, lang: str | None = None) -> str:
+    """What the CLI prints for a user's error: Korean first (or the chosen language), English always."""
+    from medai.i18n import current_language, error_text, translator
+
+    lang = lang or current_language()
+    label = translator(lang).gettext("error")
+    said = f"medai: {label}: {error_text(err, lang)}"
+    english = f"medai: error: {err}"
+    return said if said == english else f"{said}\n{english}"
 
 
 def areas() -> list[str]:
@@ -57,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = args.func(args)
     except UserError as err:  # the one root: course, roster, datasets, sandbox, grading, hub
-        print(f"medai: error: {err}", file=sys.stderr)
+        print(error_message(err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

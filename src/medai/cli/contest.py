@@ -21,7 +21,10 @@ def _ctx(args):
 def _unknown(course, contest_id):
     from medai.errors import UserError
 
-    raise UserError(f"no contest {contest_id!r} in course.yaml; known: {', '.join(k.id for k in course.contests) or 'none'}")
+    if not course.contests:
+        raise UserError("no contest {contest!r} in course.yaml: it has no contests", contest=contest_id)
+    raise UserError("no contest {contest!r} in course.yaml; known: {known}", contest=contest_id,
+                    known=", ".join(k.id for k in course.contests))
 
 
 def _prepare(args) -> int:

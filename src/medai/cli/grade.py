@@ -79,7 +79,7 @@ def _enqueue(args) -> int:
 
     course_dir = layout(args).course_dir
     if not course_dir.is_dir():
-        raise UserError(f"course directory {course_dir} does not exist")
+        raise UserError("course directory {path} does not exist", path=course_dir)
     queue = SubmitQueue(course_dir)
     for student in args.student:
         path = run_as_owner_of(course_dir, queue.put, args.assignment, student, source="cli")

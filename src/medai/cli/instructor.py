@@ -24,8 +24,8 @@ def _release(args) -> int:
             print("\n".join(str(r) for r in results), flush=True)
             failed = [r for r in results if r.action == FAILED]
             if failed and not args.every:
-                raise UserError(f"{len(failed)} assignment(s) could not be released: "
-                                + ", ".join(r.assignment for r in failed))
+                raise UserError("assignments that could not be released: {names}",
+                                names=", ".join(r.assignment for r in failed))
         except (UserError, ProblemsError) as err:
             if not args.every:
                 raise

@@ -15,7 +15,7 @@ def _as_of(text: str | None, course) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UserError(f"--as-of {text!r}: give an ISO 8601 moment, e.g. 2026-10-01T12:00+09:00") from None
+        raise UserError("--as-of {text!r}: give an ISO 8601 moment, e.g. 2026-10-01T12:00+09:00", text=text) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=course.course.tz)
 
 
@@ -26,13 +26,15 @@ def _report(args):
     report = load_progress(course=course, layout=layout(args), roster_path=args.roster,
                            as_of=_as_of(args.as_of, course))
     if args.track and args.track not in report.student_tracks:
-        raise UserError(f"--track {args.track!r}: no such student track; one of {', '.join(report.student_tracks)}")
+        raise UserError("--track {track!r}: no such student track; one of {tracks}", track=args.track,
+                        tracks=", ".join(report.student_tracks))
     if args.student and args.student not in {s.id for s in report.students}:
-        raise UserError(f"--student {args.student!r} is not a student on the roster")
+        raise UserError("--student {student!r} is not a student on the roster", student=args.student)
     chosen = report.select(track=args.track, cohort=args.cohort, student=args.student,
                            at_risk=True if args.at_risk else None)
     if (args.track or args.cohort or args.student or args.at_risk) and not chosen.students:
-        raise UserError(f"no student matches the filters (cohorts on the roster: {', '.join(report.cohorts) or 'none'})")
+        raise UserError("no student matches the filters (cohorts on the roster: {cohorts})",
+                        cohorts=", ".join(report.cohorts) or "-")
     return chosen
 
 
@@ -77,8 +79,8 @@ def _selfchecks(args) -> int:
     course = load(args)
     summary = selfcheck_use(layout=layout(args), assignment=args.assignment)
     if not summary.records and args.assignment not in {a.id for a in course.assignments}:
-        raise UserError(f"{args.assignment!r}: no such assignment in course.yaml and nothing recorded for it; one "
-                        f"of {', '.join(a.id for a in course.assignments)}")
+        raise UserError("{assignment!r}: no such assignment in course.yaml and nothing recorded for it; one of "
+                        "{known}", assignment=args.assignment, known=", ".join(a.id for a in course.assignments))
     if args.format == "json":
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
     elif args.format == "csv":
