@@ -144,6 +144,10 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]
     seconds, notebooks, seconds of the cells alone)."""
     from nbclient import NotebookClient
 
+    from medai.nbgrader_adapter.config import load_course_config
+
+    execute = load_course_config(root).Execute  # the course's cell timeout, interrupted there as nbgrader does
+    timeout = execute.timeout if "timeout" in execute else 30
     total, count, cells = 0.0, 0, 0.0
     for folder in sorted((root / "autograded").glob("*/*")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -155,8 +159,8 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]
                     if cell.cell_type == "code":
                         cell.outputs, cell.execution_count = [], None
                 started = time.perf_counter()
-                client = NotebookClient(nb, timeout=120, kernel_name="python3", shutdown_kernel="immediate",
-                                        allow_errors=True, record_timing=True,
+                client = NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                                        allow_errors=True, record_timing=True, interrupt_on_timeout=True,
                                         resources={"metadata": {"path": str(work)}})
                 client.execute()
                 total += time.perf_counter() - started
@@ -214,13 +218,13 @@ def main() -> int:
                  "--no-collect", "--workers", str(args.workers)] + (["--unsafe"] if args.unsafe else []) + (
                     ["--no-standby"] if args.no_standby else [])
         t_medai = sum(timed([*medai, aid], base) for aid in assignments)
+        print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
+        print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)", flush=True)
         t_raw, notebooks, t_cells = raw_nbclient(stock, assignments)
         cores = os.cpu_count() or 1
         floor = t_cells / cores
 
         same = scores(stock) == scores(ours)
-        print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
-        print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)")
         print(f"raw nbclient, serial:     {t_raw:7.1f} s  ({notebooks} notebooks, {t_raw / notebooks:.2f} s each)")
         print(f"throughput ratio medai/stock: {t_stock / t_medai:.2f}x   identical scores: {same} "
               f"({len(scores(stock))} grade cells)")
