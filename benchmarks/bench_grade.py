@@ -144,6 +144,10 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]
     seconds, notebooks, seconds of the cells alone)."""
     from nbclient import NotebookClient
 
+    from medai.nbgrader_adapter.config import load_course_config
+
+    execute = load_course_config(root).Execute  # the course's cell timeout, interrupted there as nbgrader does
+    timeout = execute.timeout if "timeout" in execute else 30
     total, count, cells = 0.0, 0, 0.0
     for folder in sorted((root / "autograded").glob("*/*")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -155,8 +159,8 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]
                     if cell.cell_type == "code":
                         cell.outputs, cell.execution_count = [], None
                 started = time.perf_counter()
-                client = NotebookClient(nb, timeout=120, kernel_name="python3", shutdown_kernel="immediate",
-                                        allow_errors=True, record_timing=True,
+                client = NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                                        allow_errors=True, record_timing=True, interrupt_on_timeout=True,
                                         resources={"metadata": {"path": str(work)}})
                 client.execute()
                 total += time.perf_counter() - started
@@ -185,6 +189,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--unsafe", action="store_true", help="medai grade --unsafe (no root here)")
     parser.add_argument("--keep", action="store_true", help="keep the course directories")
+    parser.add_argument("--no-standby", action="store_true",
+                        help="medai grade --no-standby (no spare slots: to measure what they bring)")
     parser.add_argument("--course-dir", type=Path, metavar="DIR",
                         help="grade the submissions of this nbgrader course directory instead (copied, not changed)")
     args = parser.parse_args()
@@ -209,15 +215,16 @@ def main() -> int:
 
         t_stock = sum(timed([str(BIN / "nbgrader"), "autograde", aid, "--force"], stock) for aid in assignments)
         medai = [str(BIN / "medai"), "grade", "--course-dir", str(ours), "--force", "--no-feedback", "--quiet",
-                 "--no-collect", "--workers", str(args.workers)] + (["--unsafe"] if args.unsafe else [])
+                 "--no-collect", "--workers", str(args.workers)] + (["--unsafe"] if args.unsafe else []) + (
+                    ["--no-standby"] if args.no_standby else [])
         t_medai = sum(timed([*medai, aid], base) for aid in assignments)
+        print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
+        print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)", flush=True)
         t_raw, notebooks, t_cells = raw_nbclient(stock, assignments)
         cores = os.cpu_count() or 1
         floor = t_cells / cores
 
         same = scores(stock) == scores(ours)
-        print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
-        print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)")
         print(f"raw nbclient, serial:     {t_raw:7.1f} s  ({notebooks} notebooks, {t_raw / notebooks:.2f} s each)")
         print(f"throughput ratio medai/stock: {t_stock / t_medai:.2f}x   identical scores: {same} "
               f"({len(scores(stock))} grade cells)")

@@ -22,6 +22,7 @@ from medai.grader.target import Target
 @dataclass(frozen=True)
 class GradeOptions:
     workers: int = 2
+    standby: bool = True  # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby)
     executor: str = "local"  # local | dask
     scheduler: str | None = None  # dask scheduler address
     students: tuple[str, ...] = ()

@@ -52,6 +52,21 @@ class ExecResult:
     preloaded: bool = False
     seconds: float = 0.0
     written: Written | None = None  # files the code wrote (kept in the autograded directory, as nbgrader does)
+    prestarted: bool = False  # the first notebook ran in a kernel started before the go (medai.grader.standby)
+    began: float = 0.0  # time.time() of the go: execution (and the wall-clock limit) started
+    ended: float = 0.0  # time.time() when the last notebook was done
+    waited: float = 0.0  # seconds it counted as waiting (CPU-idle), its slot lent to another submission
+
+
+@dataclass
+class Prepared:
+    """A submission opened in its slot (job process, files, first kernel started), awaiting its go."""
+
+    job: ExecJob
+    result: ExecResult
+    handle: object | None = None  # None: the sandbox refused it (the result says why)
+    kernel: object | None = None  # the first notebook's pre-started kernel manager, if any
+    opened: float = field(default_factory=time.monotonic)
 
 
 # A kernel that dies before it answers kernel_info ran no student code; under heavy load one occasionally does
@@ -112,16 +127,43 @@ class Slot:
         self.slot = slot
         self.ipc_dir = ipc_dir
 
-    def run(self, job: ExecJob) -> ExecResult:
-        start = time.monotonic()
+    def prepare(self, job: ExecJob, *, prestart: bool = False) -> Prepared:
+        """Open the job in the slot; with `prestart`, also start its first notebook's kernel."""
         result = ExecResult(student=job.student, slot=self.slot)
         try:
             handle = self.client.open_job(self.slot, job.files)
         except Exception as err:  # noqa: BLE001
             self.client.reap(self.slot)
             result.notebooks = [NotebookExec(n, Status.FAILED, f"sandbox: {describe(err)}") for n in job.notebooks]
-            return result
+            return Prepared(job, result)
         result.preloaded = handle.preloaded
+        kernel = None
+        if prestart and job.notebooks:
+            from medai.grader.standby import prestart as start_kernel
+
+            kernel = start_kernel(handle=handle, ipc_dir=self.ipc_dir, job=job, name=job.notebooks[0])
+        return Prepared(job, result, handle, kernel)
+
+    def discard(self, prepared: Prepared) -> None:
+        """A prepared job that will not run: its kernel, job process and every process of the slot go."""
+        if prepared.handle is not None:
+            from medai.grader.standby import discard
+
+            discard(prepared.kernel)
+            prepared.handle.close()
+            self.client.reap(self.slot)
+
+    def run(self, job: ExecJob) -> ExecResult:
+        return self.execute(self.prepare(job))
+
+    def execute(self, prepared: Prepared, *, on_idle=None) -> ExecResult:
+        """Run a prepared job's notebooks; `on_idle(bool)` hears when it starts and stops waiting CPU-idle."""
+        job, result, handle = prepared.job, prepared.result, prepared.handle
+        result.began = time.time()
+        if handle is None:
+            result.ended = time.time()
+            return result
+        start = time.monotonic()
         expired = threading.Event()
 
         def expire():
@@ -131,7 +173,22 @@ class Slot:
         timer = threading.Timer(job.wall_seconds, expire)
         timer.daemon = True
         timer.start()
+        watch = None
+        if on_idle is not None:
+            from medai.grader.standby import IdleWatch
+
+            waited = {"since": 0.0}
+
+            def changed(idle: bool) -> None:
+                if idle:
+                    waited["since"] = time.monotonic()
+                else:
+                    result.waited += time.monotonic() - waited["since"]
+                on_idle(idle)
+
+            watch = IdleWatch(handle, changed).start()
         worker_classes, _ = autograde_split(job.config)
+        kernel = prepared.kernel
         try:
             for name in job.notebooks:
                 t0 = time.monotonic()
@@ -139,8 +196,10 @@ class Slot:
                     result.notebooks.append(NotebookExec(name, Status.TIMED_OUT, self._timeout_reason(job)))
                     continue
                 for attempt in range(KERNEL_START_ATTEMPTS):
+                    km, kernel = self._started(kernel), None
+                    result.prestarted = result.prestarted or km is not None
                     try:
-                        text, timeouts = self._execute(name, job, handle, worker_classes)
+                        text, timeouts = self._execute(name, job, handle, worker_classes, km=km)
                         result.notebooks.append(NotebookExec(name, Status.GRADED, executed=text,
                                                              seconds=time.monotonic() - t0, cell_timeouts=timeouts))
                         break
@@ -156,12 +215,27 @@ class Slot:
                     result.written = None
         finally:
             timer.cancel()
+            if watch is not None:
+                watch.stop()
             handle.close()
             self.client.reap(self.slot)  # nothing of this submission survives into the next
+        result.ended = time.time()
         result.seconds = time.monotonic() - start
         return result
 
-    def _execute(self, name: str, job: ExecJob, handle, worker_classes) -> tuple[str, list[str]]:
+    @staticmethod
+    def _started(km):
+        """A pre-started kernel still running, else None (the notebook starts a fresh one)."""
+        if km is None:
+            return None
+        from medai.grader.standby import discard, usable
+
+        if usable(km):
+            return km
+        discard(km)
+        return None
+
+    def _execute(self, name: str, job: ExecJob, handle, worker_classes, *, km=None) -> tuple[str, list[str]]:
         """One notebook through the worker-side preprocessors, in a fresh kernel; the executed notebook's JSON
         and the cells interrupted at the cell timeout."""
         import nbformat
@@ -184,9 +258,10 @@ class Slot:
             pp = cls(config=job.config)
             if isinstance(pp, ExecutePreprocessor):
                 if pp.enabled:
-                    kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
-                    km = SandboxKernelManager(job=handle, ipc_dir=self.ipc_dir, kernel_name=kernel,
-                                              config=job.config)
+                    if km is None:
+                        kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+                        km = SandboxKernelManager(job=handle, ipc_dir=self.ipc_dir, kernel_name=kernel,
+                                                  config=job.config)
                     nb, resources = pp.preprocess(nb, resources, km=km)
                     timeouts += pp.__dict__.get("cell_timeouts", [])
             else:

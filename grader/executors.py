@@ -18,6 +18,7 @@ import collections
 import multiprocessing
 import multiprocessing.connection
 import signal
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,19 @@ if TYPE_CHECKING:
     from medai.grader.kernels import Zygote
 
 
-def _worker_main(conn, socket_path: str, slot: str, ipc_dir: str) -> None:  # pragma: no cover - child process
+def _worker_main(conn, socket_path: str, slot: str, ipc_dir: str, prestart: bool) -> None:  # pragma: no cover
+    """A slot's worker: take a job, prepare it (medai.grader.standby), say "ready", run it on "go" (saying when
+    it waits CPU-idle), send the result; a stop (None) instead of "go" closes the prepared job unused."""
     from medai.grader.kernels import ZygoteClient
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
     runner = Slot(client=ZygoteClient(socket_path), slot=slot, ipc_dir=ipc_dir)
+    lock = threading.Lock()
+
+    def say(*msg) -> None:
+        with lock:
+            conn.send(msg)
+
     while True:
         try:
             job = conn.recv()
@@ -42,7 +51,16 @@ def _worker_main(conn, socket_path: str, slot: str, ipc_dir: str) -> None:  # pr
             return
         if job is None:
             return
-        conn.send(runner.run(job))
+        prepared = runner.prepare(job, prestart=prestart)
+        say("ready")
+        try:
+            go = conn.recv()
+        except EOFError:
+            go = None
+        if go is None:
+            runner.discard(prepared)
+            return
+        say("result", runner.execute(prepared, on_idle=lambda idle: say("idle", idle)))
 
 
 def died(job: ExecJob, why: str) -> ExecResult:
@@ -56,27 +74,42 @@ class _Worker:
     proc: multiprocessing.Process
     conn: multiprocessing.connection.Connection
     job: ExecJob | None = None
+    order: int = 0  # when its job was submitted: the oldest ready job goes first
+    phase: str = ""  # "preparing" | "ready" | "running" while it has a job
+    idle: bool = False  # running, but waiting CPU-idle: its slot is lent
 
 
 def make_executor(options: GradeOptions, spec: ExecSpec, *, zygote: Zygote | None = None):
     """The executor `options.executor` names, not started: local needs the `zygote` the run started from `spec`
-    (as root, before the writer dropped to the course's owner); Dask workers start zygotes of their own from it."""
+    (as root, before the writer dropped to the course's owner), with :func:`local_slots` slots; Dask workers
+    start zygotes of their own from it."""
     if options.executor == "dask":
         return DaskExecutor(scheduler=options.scheduler, spec=spec)
     if zygote is None:
         raise ValueError("the local executor needs the run's zygote")
-    return LocalExecutor(zygote=zygote)
+    return LocalExecutor(zygote=zygote, running=options.workers, prestart=options.standby)
+
+
+def local_slots(options: GradeOptions) -> int:
+    """Sandbox slots of a local run: `workers` execute; with standby, as many again hold the next submissions
+    (opened, kernel started) and take over a slot whose submission waits CPU-idle (medai.grader.standby)."""
+    return options.workers * 2 if options.standby else options.workers
 
 
 class LocalExecutor:
-    """One worker process per slot of the zygote, forked by `start()` (constructing one forks nothing)."""
+    """One worker process per slot of the zygote, forked by `start()` (constructing one forks nothing). At most
+    `running` jobs execute at once, a job waiting CPU-idle not counted; the other slots prepare the next jobs."""
 
-    def __init__(self, *, zygote: Zygote):
+    def __init__(self, *, zygote: Zygote, running: int | None = None, prestart: bool = False):
         self.zygote = zygote
+        self.running = min(running or len(zygote.slots), len(zygote.slots))
+        self.prestart = prestart
         self.ctx = multiprocessing.get_context("fork")
         self.queue: collections.deque[ExecJob] = collections.deque()
         self.workers: list[_Worker] = []
         self.control = None
+        self.submitted = 0
+        self.events: list[tuple[float, str, str, str]] = []  # (time.time(), event, student, slot), for tests
 
     def start(self) -> "LocalExecutor":
         self.control = self.zygote.client()  # connects on its first request
@@ -90,7 +123,7 @@ class LocalExecutor:
     def _spawn(self, slot: str) -> _Worker:
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=_worker_main, args=(child, self.zygote.socket, slot,
-                                                           self.zygote.slot_dirs[slot]), daemon=True)
+                                                           self.zygote.slot_dirs[slot], self.prestart), daemon=True)
         proc.start()
         child.close()
         return _Worker(slot, proc, parent)
@@ -103,28 +136,54 @@ class LocalExecutor:
         self.queue.append(job)
         self._dispatch()
 
+    def _note(self, event: str, w: _Worker) -> None:
+        import time
+
+        self.events.append((time.time(), event, w.job.student if w.job else "", w.slot))
+
     def _dispatch(self) -> None:
         for w in self.workers:
             if w.job is None and self.queue:
-                w.job = self.queue.popleft()
+                self.submitted += 1
+                w.job, w.order, w.phase, w.idle = self.queue.popleft(), self.submitted, "preparing", False
                 w.conn.send(w.job)
+        working = sum(w.phase == "running" and not w.idle for w in self.workers)
+        for w in sorted((w for w in self.workers if w.phase == "ready"), key=lambda w: w.order):
+            if working >= self.running:
+                break
+            w.conn.send("go")
+            w.phase = "running"
+            working += 1
+            self._note("go", w)
+
+    def _receive(self, w: _Worker, results: list[ExecResult]) -> None:
+        while w.job is not None and w.conn.poll():
+            msg = w.conn.recv()
+            if msg[0] == "ready":
+                w.phase = "ready"
+            elif msg[0] == "idle":
+                w.idle = bool(msg[1])
+                self._note("idle" if w.idle else "working", w)
+            elif msg[0] == "result":
+                self._note("done", w)
+                results.append(msg[1])
+                w.job, w.phase, w.idle = None, "", False
 
     def wait(self, timeout: float | None = None) -> list[ExecResult]:
         busy = [w for w in self.workers if w.job is not None]
         if not busy:
             return []
         ready = multiprocessing.connection.wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout)
-        results = []
+        results: list[ExecResult] = []
         for i, w in enumerate(self.workers):
             if w.job is None:
                 continue
-            if w.conn in ready or w.conn.poll():
-                try:
-                    results.append(w.conn.recv())
-                    w.job = None
+            try:
+                self._receive(w, results)
+                if w.job is None:
                     continue
-                except (EOFError, OSError):
-                    pass
+            except (EOFError, OSError):
+                pass
             if w.proc.sentinel in ready or not w.proc.is_alive():
                 w.proc.join()
                 results.append(died(w.job, f"the grading worker died (exit code {w.proc.exitcode}); "
@@ -137,7 +196,7 @@ class LocalExecutor:
     def close(self) -> None:
         for w in self.workers:
             try:
-                w.conn.send(None)
+                w.conn.send(None)  # a prepared job still waiting for its go is closed unused
             except OSError:
                 pass
         for w in self.workers:
@@ -145,6 +204,7 @@ class LocalExecutor:
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join()
+                self.control.reap(w.slot)
         self.workers = []
         if self.control is not None:
             self.control.close()

@@ -250,6 +250,11 @@ class JobHandle:
     def signal(self, pid: int, sig: int) -> None:
         self._request({"op": "signal", "pid": pid, "sig": int(sig)})
 
+    def cpu_seconds(self) -> float:
+        """CPU time the submission's processes have used so far (medai.grader.standby watches it)."""
+        reply, _ = self._request({"op": "usage"})
+        return float(reply["cpu"])
+
     def written(self, skip: list[str]):
         """What the submission's code wrote into its working directory (medai.grader.written_files)."""
         import base64

@@ -243,9 +243,11 @@ def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: 
     spec = exec_spec(target, options, client_uid=owner, client_gid=owner_gid)
     zygote = None
     if options.executor != "dask":  # Dask workers start zygotes of their own, from the same spec
+        from medai.grader.executors import local_slots
         from medai.grader.kernels import zygote_for
 
-        zygote = zygote_for(spec, count=options.workers)  # as root: the sandbox accounts, before the writer drops
+        # as root: the sandbox accounts, before the writer drops
+        zygote = zygote_for(spec, count=local_slots(options))
         failed = zygote.report.get("failed") or {}
         if failed:
             target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))

@@ -253,6 +253,10 @@ class _Job:
                     reply = {"ok": True}
                 elif op == "written":  # what the notebooks wrote, for the autograded directory
                     reply = self.written(msg)
+                elif op == "usage":  # CPU time of the submission's processes (medai.grader.standby)
+                    from medai.grader.standby import job_cpu_seconds
+
+                    reply = {"ok": True, "cpu": job_cpu_seconds(sandboxed=self.spec.enabled)}
                 elif op == "close":
                     self.clean_up()
                     send(self.conn, {"ok": True})

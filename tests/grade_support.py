@@ -177,13 +177,13 @@ class SandboxAccounts:
 
 
 def module_accounts():
-    """A module-scoped fixture's body: two slot accounts of the module's own when root (removed at the end);
+    """A module-scoped fixture's body: four slot accounts of the module's own when root (removed at the end);
     None otherwise (the tests then grade --unsafe). Use as
     `accounts = pytest.fixture(scope="module", name="accounts")(module_accounts)`."""
     if os.geteuid() != 0:
         yield None
         return
-    accounts = SandboxAccounts(2)
+    accounts = SandboxAccounts(4)  # 2 workers, each with a standby slot (medai.grader.standby)
     try:
         yield accounts
     finally:

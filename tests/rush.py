@@ -34,6 +34,7 @@ class StudentRun:
     name: str
     seconds: dict[str, float] = field(default_factory=dict)
     failure: str = ""
+    at: dict[str, float] = field(default_factory=dict)  # time.time() when each step done ended
 
 
 @dataclass
@@ -120,6 +121,7 @@ def timed(run: StudentRun, step: str, action) -> bool:
         run.failure = f"{step}: {type(err).__name__}: {err}"
         return False
     run.seconds[step] = time.perf_counter() - started
+    run.at[step] = time.time()
     return True
 
 

@@ -119,7 +119,7 @@ def deployment():
     base.chmod(0o755)
     root = base / "root"
     grader = f"t{tag()}grader"
-    accounts = SandboxAccounts(2)
+    accounts = SandboxAccounts(4)  # 2 workers, each with a standby slot (medai.grader.standby)
     entry = make_account(grader, root / "home" / grader)
     try:
         course = make_course(root / "course", {"hostile": {"hostile.ipynb": source_notebook()}})

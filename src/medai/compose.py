@@ -32,7 +32,7 @@ def grading_options(*, course: Course | None, sandbox_prefix: str, workers: int,
                     scheduler: str | None = None, students: tuple[str, ...] = (), force: bool = False,
                     feedback: bool = True, collect: bool = True, unsafe: bool = False, memory: str | None = None,
                     timeout: float | None = None, preload: bool = True, progress: bool | None = None,
-                    hidden_tests: str | None = None):
+                    hidden_tests: str | None = None, standby: bool = True):
     """GradeOptions: what is given wins; memory, timeout and hidden tests default to course.yaml's policy."""
     from medai.course.model import GradingPolicy
     from medai.grader.context import GradeOptions
@@ -52,7 +52,7 @@ def grading_options(*, course: Course | None, sandbox_prefix: str, workers: int,
     return GradeOptions(workers=workers, executor=executor, scheduler=scheduler, students=tuple(students),
                         force=force, feedback=feedback, collect=collect, unsafe=unsafe, limits=limits,
                         preload=preload, progress=progress, hidden_tests=hidden_tests or policy.hidden_tests,
-                        sandbox_prefix=sandbox_prefix)
+                        sandbox_prefix=sandbox_prefix, standby=standby)
 
 
 def grading_targets(*, layout, course: Course | None, db_url: str | None = None, note: str = ""):
