@@ -15,6 +15,7 @@ from .ledger import Ledger, locked
 from .nrps import fetch_members, user_ids
 from .roster import LmsRoster, roster_csv
 from .sync import SyncReport, sync_scores
+from .text import lms_text
 
 
 def _need(settings: Settings, *names: str) -> None:
@@ -22,7 +23,8 @@ def _need(settings: Settings, *names: str) -> None:
 
     missing = [env_name(n) for n in names if not getattr(settings, n)]
     if missing:
-        raise UserError(f"the LMS is not configured: set {', '.join(missing)} (README \"The university's LMS\")")
+        raise UserError(lms_text(settings.lang).gettext(
+            "the LMS is not configured: set {names} (README \"The university's LMS\")").format(names=", ".join(missing)))
 
 
 def make_keys(*, settings: Settings) -> tuple[Path, Path]:
@@ -37,7 +39,7 @@ def client_for(settings: Settings) -> LmsClient:
     platform = Platform(issuer=settings.lti_issuer, client_id=settings.lti_client_id,
                         token_url=settings.lti_token_url, deployment_id=settings.lti_deployment_id,
                         audience=settings.lti_token_audience)
-    return LmsClient(platform=platform, private_key=key, kid=public_jwk(key)["kid"])
+    return LmsClient(platform=platform, private_key=key, kid=public_jwk(key)["kid"], lang=settings.lang)
 
 
 def members(*, settings: Settings, client: LmsClient | None = None) -> list[dict]:

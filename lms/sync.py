@@ -10,21 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
-from medai.i18n import translator
 from medai.progress.model import ProgressReport
 
 from .ags import ensure_line_item, post_score
 from .client import LmsClient, LmsError
 from .ledger import Ledger
 from .scores import Wanted, wanted_scores
+from .text import LOCALE, lms_text as _t
 
-LOCALE = Path(__file__).with_name("locale")
-
-
-def _t(lang: str | None):
-    return translator(lang, domain="lms", localedir=LOCALE)
+__all__ = ["LOCALE", "SyncReport", "sync_scores"]
 
 
 @dataclass
