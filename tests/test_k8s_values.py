@@ -413,6 +413,8 @@ def test_lms_sync_runs_in_the_hub_pod_as_the_local_hub_runs_it(lti_values, cours
     assert s.lms_configured and s.lti_lineitems_url and s.lti_memberships_url
     jwks = lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["tool_jwks_file"]
     assert str(s.lti_key_path.with_name("jwks.json")) == jwks
+    store = lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["launch_store"]
+    assert store == local.MedaiLTI13Authenticator.launch_store.replace(str(layout.hub_dir), "/srv/jupyterhub")
     assert s.lti_key_path.parent.as_posix().startswith("/srv/jupyterhub")  # the hub's own volume, not a user's
     assert (s.lti_issuer, s.lti_client_id) == (lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["issuer"],
                                                "medai-tool")

@@ -55,7 +55,7 @@ def _push_to_lms(args, course) -> None:
     """After grading, the new scores go to the LMS when one is configured (MEDAI_LTI_*, MEDAI_LTI_PUSH); a post
     that fails stays in the outbox for `medai lms sync` and is reported here, grading itself has succeeded."""
     s = settings(args)
-    if course is None or not (s.lms_configured and s.lti_push and s.lti_lineitems_url):
+    if course is None or not (s.lms_configured and s.lti_push):
         return
     from medai.lms.service import sync
     from medai.lms.text import prefixed
