@@ -225,7 +225,12 @@ class InsightPolicy(_Model):
         "each assignment. Failure groups and similarity are for instructors only, whatever this says.",
     )
 CONTEST_TASKS = ("omop-mi", "table")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
-CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index")
+CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index",
+                   "dice")  # implemented in medai.grader.contest.metrics (a test keeps them equal)
+# metrics that score a mask per image (segmentation), and the tasks whose hidden rows are images with masks (none
+# of the shipped tasks yet: omop-mi and table hold one label per row)
+SEGMENTATION_METRICS = ("dice",)
+IMAGE_TASKS: tuple[str, ...] = ()
 
 
 class ContestPhase(_Model):
@@ -294,7 +299,7 @@ class Contest(_Model):
     description: str = Field(default="", description="The task in English.")
     description_ko: str = Field(default="", description="The task in Korean.")
     data: ContestData = Field(description="The dataset, the task and the split.")
-    metric: Literal[CONTEST_METRICS] = Field(description="How predictions are scored (scikit-learn's metric).")  # type: ignore[valid-type]
+    metric: Literal[CONTEST_METRICS] = Field(description="How predictions are scored (scikit-learn's metric; 'dice': MONAI's DiceMetric, per image, for segmentation tasks).")  # type: ignore[valid-type]
     submission: Literal["notebook", "predictions"] = Field(
         default="notebook", description="A notebook that defines predict(inputs), run in the sandbox on the hidden "
                                         "inputs; or a predictions CSV (id, prediction) for published test inputs.")
@@ -307,6 +312,18 @@ class Contest(_Model):
                                      description="Bootstrap resamples behind each score's 95% interval.")
     baseline: str | None = Field(default=None, description="A baseline notebook students start from, relative to "
                                                             "assignments_dir (e.g. contests/mi-1y/baseline.ipynb).")
+
+    @model_validator(mode="after")
+    def _metric_fits_the_task(self) -> "Contest":
+        images = self.data.task in IMAGE_TASKS
+        if self.metric in SEGMENTATION_METRICS and not images:
+            raise ValueError(f"metric {self.metric!r} scores a segmentation mask per image; task {self.data.task!r} "
+                             f"has one label per row (image tasks: {', '.join(IMAGE_TASKS) or 'none yet'})")
+        if images and self.metric not in SEGMENTATION_METRICS:
+            raise ValueError(f"task {self.data.task!r} predicts masks: use {' or '.join(SEGMENTATION_METRICS)}")
+        if images and self.submission == "predictions":
+            raise ValueError("masks cannot be a predictions CSV: use submission: notebook")
+        return self
 
     @property
     def final_phase(self) -> ContestPhase:

@@ -361,7 +361,7 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
             "cwd": str(s.layout.hub_dir),
         },
     ]
-    if s.lms_configured and s.lti_push and s.lti_lineitems_url and s.lti_memberships_url:
+    if s.lms_configured and s.lti_push:  # the endpoints: the launches' (medai.lti_store), else the settings'
         # grades back to the LMS: every round posts what changed since (a hand grade in the formgrader, a
         # regrade) and retries the outbox; as the hub's account, the only one that reads the tool's key
         c.JupyterHub.services.append({

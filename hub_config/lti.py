@@ -23,6 +23,8 @@ from jupyterhub.handlers import BaseHandler
 from tornado.web import HTTPError
 from traitlets import Dict, Int, Unicode
 
+from medai.lti_store import from_claims, record, store_path
+
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -84,6 +86,8 @@ class MedaiLTI13Authenticator(LTI13Authenticator):
     deployment_id = Unicode("", config=True, help="the only deployment launches may come from ('' = any)")
     nonce_ttl = Int(3600, config=True, help="seconds a used nonce is remembered (longer than an id_token lives)")
     tool_jwks_file = Unicode("", config=True, help="the tool's public JWKS (medai lms keys)")
+    launch_store = Unicode("", config=True, help="where each launch's course endpoints are kept for `medai lms "
+                                                 "sync` (medai.lti_store; '' = not kept)")
 
     _used: dict = {}
     _lock = threading.Lock()
@@ -113,7 +117,10 @@ class MedaiLTI13Authenticator(LTI13Authenticator):
         name = self.roster_keys.get(key) if key else None
         if name is None:
             raise HTTPError(403, REFUSED, key or token.get("sub", "?"))
-        return {"name": name, "auth_state": kept_state(token)}
+        state = kept_state(token)
+        if self.launch_store:
+            record(Path(self.launch_store), from_claims(state))
+        return {"name": name, "auth_state": state}
 
 
 def apply_lti(c, s, roster) -> None:
@@ -131,6 +138,7 @@ def apply_lti(c, s, roster) -> None:
         a.jwks_endpoint = s.lti_jwks_url
     a.deployment_id = s.lti_deployment_id
     a.tool_jwks_file = str(s.lti_key_path.with_name("jwks.json"))
+    a.launch_store = str(store_path(s.lti_key_path))
     a.roster_keys = {(p.email.lower() if s.lti_user_key == "email" else p.id): p.id for p in roster.people}
     c.Authenticator.enable_auth_state = True
     c.CryptKeeper.keys = [auth_state_key(s.layout.hub_dir)]

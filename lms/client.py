@@ -15,6 +15,8 @@ import requests
 
 from medai.errors import UserError
 
+from .text import lms_text
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TIMEOUT = 20
 
@@ -39,6 +41,7 @@ class LmsClient:
     platform: Platform
     private_key: object  # cryptography RSAPrivateKey
     kid: str
+    lang: str | None = None  # of its refusals (default: $MEDAI_LANG)
     session: requests.Session = field(default_factory=requests.Session)
     _tokens: dict = field(default_factory=dict)
 
@@ -62,8 +65,9 @@ class LmsClient:
             raise LmsError(f"{self.platform.token_url}: no access_token in the answer")
         granted = set(str(body.get("scope", " ".join(key))).split())
         if not set(key) <= granted:
-            raise LmsError(f"{self.platform.token_url}: the LMS did not grant {' '.join(sorted(set(key) - granted))}"
-                           " (enable the service for medai in the LMS's tool settings)")
+            raise LmsError(lms_text(self.lang).gettext(
+                "{url}: the LMS did not grant {scopes} (enable the service for medai in the LMS's tool settings)")
+                .format(url=self.platform.token_url, scopes=" ".join(sorted(set(key) - granted))))
         self._tokens[key] = (token, time.time() + float(body.get("expires_in", 3600)))
         return token
 

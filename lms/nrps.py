@@ -8,6 +8,7 @@ holds the roster id. The same key finds a person at launch (medai.hub.lti), and 
 from __future__ import annotations
 
 from .client import LmsClient, LmsError
+from .text import lms_text
 
 SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -20,7 +21,8 @@ def fetch_members(client: LmsClient, memberships_url: str) -> list[dict]:
     members = []
     for page in client.pages(memberships_url, scopes=(SCOPE,), accept=MEMBERSHIPS):
         if not isinstance(page, dict) or not isinstance(page.get("members"), list):
-            raise LmsError(f"GET {memberships_url}: no members list in the answer")
+            raise LmsError(lms_text(client.lang).gettext("GET {url}: the LMS sent no list of members")
+                           .format(url=memberships_url))
         members += page["members"]
     return [m for m in members if m.get("status", "Active") == "Active" and m.get("user_id")]
 

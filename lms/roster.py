@@ -14,16 +14,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from medai.course.load import Problem
 from medai.course.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Roster, RosterError
-from medai.i18n import translator
-
 from .nrps import LIS, custom_fields, member_key, person_key, roles
+from .text import lms_text
 
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-LOCALE = Path(__file__).with_name("locale")
 
 
 @dataclass
@@ -33,8 +30,9 @@ class LmsRoster:
     from_roster: list[str] = field(default_factory=list)  # students whose track/cohort came from the old roster
     missing_track: list[str] = field(default_factory=list)
 
-    def explain(self, err: RosterError) -> RosterError:
+    def explain(self, err: RosterError, lang: str | None = None) -> RosterError:
         """The import's refusal with each bad line named by the member it came from (the CSV was temporary)."""
+        source = lms_text(lang).gettext("LMS members")
         rows = list(csv.reader(io.StringIO(self.csv_text)))
         out = []
         for p in err.problems:
@@ -43,11 +41,11 @@ class LmsRoster:
                 n = int(where.split(",")[0].removeprefix("line "))
                 if 1 < n <= len(rows):
                     where = f"{rows[n - 1][0]} <{rows[n - 1][2]}>{where[len(f'line {n}'):]}"
-            out.append(Problem("LMS members", where, p.message))
+            out.append(Problem(source, where, p.message))
         return RosterError(out)
 
     def lines(self, lang: str | None = None) -> list[str]:
-        t = translator(lang, domain="lms", localedir=LOCALE)
+        t = lms_text(lang)
         out = [t.gettext("from the LMS: {n} members").format(n=self.csv_text.count("\n") - 1)]
         if self.left_out:
             out.append(t.gettext("left out (no medai role): {names}").format(names="; ".join(self.left_out)))

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
-from medai.i18n import translator
 from medai.progress.model import ProgressReport
 
 from .ags import ensure_line_item, post_score
 from .client import LmsClient, LmsError
+from .endpoints import Endpoints
 from .ledger import Ledger
 from .scores import Wanted, wanted_scores
+from .text import LOCALE, lms_text as _t
 
-LOCALE = Path(__file__).with_name("locale")
-
-
-def _t(lang: str | None):
-    return translator(lang, domain="lms", localedir=LOCALE)
+__all__ = ["LOCALE", "SyncReport", "sync_scores"]
 
 
 @dataclass
@@ -36,6 +32,7 @@ class SyncReport:
     retried: int = 0  # outbox entries tried again
     failed: dict[str, str] = field(default_factory=dict)  # key -> error
     unknown: list[str] = field(default_factory=list)  # roster students the LMS does not list
+    endpoints: Endpoints | None = None  # which endpoints were used: the launch's or the settings'
 
     @property
     def exit_code(self) -> int:
@@ -47,6 +44,8 @@ class SyncReport:
         if self.created:
             out.append(t.gettext("line items created: {names}").format(names=", ".join(self.created)))
         out.append(t.gettext("scores posted: {n}; unchanged: {m}").format(n=len(self.posted), m=self.unchanged))
+        if self.endpoints is not None:
+            out += self.endpoints.lines(lang)
         if self.kept_best:
             out.append(t.gettext("lower than the best already sent, not posted (resubmissions: best): {keys}")
                        .format(keys=", ".join(self.kept_best)))

@@ -46,6 +46,8 @@ def test_demo_up_prints_logins_and_uses_the_demo_password():
         text = log.read_text(encoding="utf-8", errors="replace")
         assert "med01        김민준 (student, medicine track)  password: demo-pass-2026" in text
         assert "staff01" in text and "prof01" in text and "eng01" in text
+        # the contest is prepared in the background: the hub did not wait for it (medai.grader.contest.background)
+        assert "contest mi-1y: being prepared in the background" in text
         base = f"http://127.0.0.1:{port}"
         assert HubUser(base, "eng01").login("demo-pass-2026").status_code == 302
         assert HubUser(base, "eng01").login("medai-demo").status_code == 403

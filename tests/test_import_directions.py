@@ -10,8 +10,9 @@ from tests.conftest import REPO
 # the one error root: a leaf module every layer's errors derive from
 ERRORS = {"medai.errors"}
 # small top-level helpers the grader, progress and hub layers may use; they import no subpackage themselves
-# (medai.i18n: the message catalogues, Korean first)
-HELPERS = ERRORS | {"medai.privileges", "medai.mountns", "medai.i18n"}
+# (medai.i18n: the message catalogues, Korean first; medai.lti_store: the LMS launches' endpoints, written by
+# the hub's authenticator and read by medai.lms)
+HELPERS = ERRORS | {"medai.privileges", "medai.mountns", "medai.i18n", "medai.lti_store"}
 ADAPTER = {"medai.nbgrader_adapter"}  # everything that knows nbgrader's internals (grader and progress)
 # every MEDAI_* setting and its default (one pydantic model); it builds a medai.course.layout.Layout, so
 # medai.course itself may not use it

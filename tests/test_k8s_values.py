@@ -14,21 +14,27 @@ from traitlets.config import Config
 
 from medai.nbgrader_adapter.config import PRIVATE_SUBMIT
 from medai.hub.apply import (
+    CONTEST_SCOPES,
+    CONTEST_SERVICE,
     INSTRUCTORS,
+    LMS_SERVICE,
     MY_COURSE_SCOPES,
     SERVER_TOKEN_SCOPES,
     STAFF,
     STUDENTS,
+    apply_all,
     formgrader_service,
     hub_groups,
     role_of,
 )
+from medai.hub.lti import MedaiLTI13Authenticator
 from medai.hub.jupyter_files import page_config, server_config
 from medai.hub.settings import HubSettings
-from medai.settings import default
-from tests.conftest import PEER, REPO
+from medai.settings import Settings, default, env_name
+from tests.conftest import COURSE_YAML, PEER, REPO
 
 VALUES = REPO / "hub_config" / "k8s" / "values.yaml"
+LTI_VALUES = REPO / "hub_config" / "k8s" / "values-lti.yaml"  # the LTI 1.3 option, given after values.yaml
 SCHEMA = PEER / "z2jh" / "values.schema.yaml"
 
 
@@ -116,13 +122,14 @@ def test_groups_are_those_of_the_local_hub(values, course, roster):
     assert {STUDENTS, "medicine", "engineering", INSTRUCTORS, STAFF} == set(load_groups)
 
 
-def test_sso_is_active_and_lti_is_documented(values):
+def test_sso_is_active_and_lti_is_an_option(values):
     config = values["hub"]["config"]
     assert config["JupyterHub"]["authenticator_class"] == "generic-oauth"
     oauth = config["GenericOAuthenticator"]
     assert {"authorize_url", "token_url", "userdata_url", "client_id", "username_claim"} <= set(oauth)
     assert "client_secret" not in oauth  # passed at install time, never committed
-    assert "ltiauthenticator.lti13.auth.LTI13Authenticator" in VALUES.read_text(encoding="utf-8")
+    assert "MedaiLTI13Authenticator" not in config and LMS_SERVICE not in values["hub"]["services"]
+    assert LTI_VALUES.name in VALUES.read_text(encoding="utf-8")  # the option is named where one would switch
 
 
 def roles(values) -> dict:
@@ -133,7 +140,7 @@ def test_only_instructors_and_staff_get_roles_beyond_the_default(values):
     assert {g for role in roles(values).values() for g in role.get("groups", [])} == {INSTRUCTORS, STAFF, STUDENTS}
     assert not any("users" in role for role in roles(values).values())
     # students: reading their own course from the progress service (My course), as on the local hub
-    assert roles(values)["student"]["scopes"] == MY_COURSE_SCOPES
+    assert roles(values)["student"]["scopes"] == [*MY_COURSE_SCOPES, *CONTEST_SCOPES]
     assert values["hub"]["config"]["Spawner"]["server_token_scopes"] == SERVER_TOKEN_SCOPES
 
 
@@ -310,3 +317,115 @@ def test_each_user_runs_as_their_own_uid(extra_config, values):
     assert uid(spawner([STUDENTS], user_id=1)) != uid(spawner([STUDENTS], user_id=2))
     assert min(uid(spawner([STUDENTS], user_id=i)) for i in range(1, 50)) > 65535
     assert extra_config.KubeSpawner.gid == values["singleuser"]["fsGid"] == 100
+
+
+# --- the contest page and the LMS (values-lti.yaml), as on the local hub ------------------------------------
+
+LMS = dict(lti_issuer="https://lms.example.ac.kr", lti_client_id="medai-tool", lti_deployment_id="1",
+           lti_token_url="https://lms.example.ac.kr/mod/lti/token.php",
+           lti_lineitems_url="https://lms.example.ac.kr/mod/lti/services.php/2/lineitems?type_id=1",
+           lti_memberships_url="https://lms.example.ac.kr/mod/lti/services.php/CourseSection/2/bindings/1/memberships")
+
+
+def local_hub(course, roster, layout, **kw) -> Config:
+    """The local hub's configuration as root (contests and lms-sync run only then)."""
+    s = HubSettings(layout=layout, course_file=COURSE_YAML, port=8123, venv_bin=layout.root / "venv" / "bin",
+                    proxy_command=("/opt/chp",), single_account=False, **kw)
+    c = Config()
+    apply_all(c, s, course, roster, cli_token="t" * 64)
+    return c
+
+
+def helm_merge(base: dict, over: dict) -> dict:
+    """What `helm --values a.yaml --values b.yaml` gives: maps merged key by key, anything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = helm_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@pytest.fixture(scope="module")
+def lti_values(values) -> dict:
+    return helm_merge(values, yaml.safe_load(LTI_VALUES.read_text(encoding="utf-8")))
+
+
+def test_the_helm_merge_is_real():
+    assert helm_merge({"a": {"b": 1, "c": [1]}, "d": 1}, {"a": {"c": [2]}, "e": 2}) == {"a": {"b": 1, "c": [2]},
+                                                                                       "d": 1, "e": 2}
+
+
+def test_the_contest_page_is_a_service_the_same_roles_reach(values, course, roster, layout):
+    local = local_hub(course, roster, layout)
+    [page] = [s for s in local.JupyterHub.services if s["name"] == CONTEST_SERVICE]
+    k8s = values["hub"]["services"][CONTEST_SERVICE]
+    assert k8s["url"].startswith("http://medai-contest:")
+    assert {k: k8s[k] for k in ("display", "oauth_no_confirm")} == {k: page[k] for k in ("display", "oauth_no_confirm")}
+    assert k8s["info"] == page["info"]
+    reach = {r["name"] for r in local.JupyterHub.load_roles if set(CONTEST_SCOPES) <= set(r["scopes"])}
+    assert reach == {"student", "instructor", "staff"}
+    assert {name for name, r in roles(values).items() if set(CONTEST_SCOPES) <= set(r["scopes"])} == reach
+    # no role holds only half of them, and nothing else of the contest service is granted
+    assert not [s for r in roles(values).values() for s in r["scopes"] if "contest" in s and s not in CONTEST_SCOPES]
+
+
+def test_values_with_the_lti_option_validate_against_the_chart_schema(schema, lti_values):
+    errors = schema_errors(schema, lti_values)
+    assert not errors, describe(errors)
+    broken = copy.deepcopy(lti_values)
+    broken["hub"]["config"]["medaiLTI"] = {}  # hub.config keys are class names
+    assert [list(e.absolute_path) for e in schema_errors(schema, broken)] == [["hub", "config"]]
+
+
+def test_the_lti_option_is_the_local_hubs_authenticator(lti_values, course, roster, layout):
+    local = local_hub(course, roster, layout, auth="lti13", **LMS)
+    config = lti_values["hub"]["config"]
+    assert config["JupyterHub"]["authenticator_class"] == local.JupyterHub.authenticator_class
+    module, _, name = config["JupyterHub"]["authenticator_class"].rpartition(".")
+    assert getattr(__import__(module, fromlist=[name]), name) is MedaiLTI13Authenticator
+    assert config["Authenticator"]["enable_auth_state"] is local.Authenticator.enable_auth_state is True
+    k8s = config["MedaiLTI13Authenticator"]
+    assert set(k8s) <= set(MedaiLTI13Authenticator.class_traits(config=True)), "not a trait of the authenticator"
+    want = local.MedaiLTI13Authenticator
+    assert k8s["roster_keys"] == want.roster_keys  # the roster, keyed as the local hub keys it
+    assert k8s["username_key"] == want.username_key == default("lti_user_key")
+    assert (k8s["issuer"], set(k8s["client_id"]), k8s["deployment_id"]) == (want.issuer, want.client_id,
+                                                                            want.deployment_id)
+    assert lti_values["hub"]["image"]["name"] != "quay.io/jupyterhub/k8s-hub"  # the hub must import medai
+
+
+def test_lms_sync_runs_in_the_hub_pod_as_the_local_hub_runs_it(lti_values, course, roster, layout):
+    local = local_hub(course, roster, layout, auth="lti13", **LMS)
+    [want] = [s for s in local.JupyterHub.services if s["name"] == LMS_SERVICE]
+    sync = lti_values["hub"]["services"][LMS_SERVICE]
+    assert [w.rsplit("/", 1)[-1] for w in sync["command"][:4]] == [w.rsplit("/", 1)[-1] for w in want["command"][:4]]
+    assert sync["command"][3] == f"--every={default('lti_sync_every')}"
+    assert "url" not in sync and "url" not in want  # no page: it calls the LMS
+    # it never calls the hub's API: no role names it, here or on the local hub
+    assert not [r for r in roles(lti_values).values() if LMS_SERVICE in r.get("services", [])]
+    assert not [r for r in local.JupyterHub.load_roles if LMS_SERVICE in r.get("services", [])]
+    # its environment is medai's settings, enough for a sync, and the key beside the JWKS the hub serves
+    env = sync["environment"]
+    assert set(env) <= {env_name(f) for f in Settings.model_fields}
+    s = Settings.from_env(env)
+    assert s.lms_configured and s.lti_lineitems_url and s.lti_memberships_url
+    jwks = lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["tool_jwks_file"]
+    assert str(s.lti_key_path.with_name("jwks.json")) == jwks
+    store = lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["launch_store"]
+    assert store == local.MedaiLTI13Authenticator.launch_store.replace(str(layout.hub_dir), "/srv/jupyterhub")
+    assert s.lti_key_path.parent.as_posix().startswith("/srv/jupyterhub")  # the hub's own volume, not a user's
+    assert (s.lti_issuer, s.lti_client_id) == (lti_values["hub"]["config"]["MedaiLTI13Authenticator"]["issuer"],
+                                               "medai-tool")
+
+
+def test_lms_sync_gets_the_gradebook_url_from_the_hub_pod(lti_values, monkeypatch):
+    c = Config()
+    c.JupyterHub.services = [{"name": LMS_SERVICE, "environment": {"MEDAI_ROOT": "/srv/medai"}}, {"name": "other"}]
+    monkeypatch.setenv("MEDAI_GRADEBOOK_URL", "postgresql://grader@db/medai101")
+    exec(compile(lti_values["hub"]["extraConfig"]["medai-lms-sync"], "hub.extraConfig", "exec"), {"c": c})
+    assert c.JupyterHub.services[0]["environment"] == {"MEDAI_ROOT": "/srv/medai",
+                                                       "MEDAI_GRADEBOOK_URL": "postgresql://grader@db/medai101"}
+    assert "environment" not in c.JupyterHub.services[1]
+    assert lti_values["hub"]["extraEnv"]["MEDAI_GRADEBOOK_URL"]["valueFrom"]["secretKeyRef"]  # never in the file

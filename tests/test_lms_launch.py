@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import expect
 
 from medai.course import load_course
+from medai.lms.text import prefixed
 from tests import browser as web
 from tests.conftest import COURSE_YAML
 from tests.deployment import Deployment
@@ -179,7 +180,8 @@ def test_a_launch_into_jupyterlab_and_the_grade_back(lms):
         assert [e for e in guest.errors if "oauth_callback" not in e or "403" not in e] == []
 
     out = hub.medai("grade", ASSIGNMENT, "--quiet").stdout
-    assert "LMS: " in out, out  # the push after grading
+    # the push after grading, each line saying it is the LMS's (in the hub's language: medai.lms.text.prefixed)
+    assert any(prefixed([""], lang)[0] in out for lang in ("ko", "en")), out
     cell = platform.score(ASSIGNMENT, "lms-u-med1")
     assert cell["gradingProgress"] == "PendingManual" and cell["activityProgress"] == "Submitted", (cell, out)
 

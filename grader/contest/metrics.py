@@ -1,5 +1,6 @@
-"""Scores with scikit-learn's metrics (scikit-survival's concordance for the C-index), and their bootstrap
-confidence intervals (scipy.stats.bootstrap over rows, paired), all outside the sandbox.
+"""Scores with scikit-learn's metrics (scikit-survival's concordance for the C-index, MONAI's DiceMetric for
+segmentation masks), and their bootstrap confidence intervals (scipy.stats.bootstrap over rows, paired; for
+Dice over the per-image Dice values), all outside the sandbox.
 
 Every metric is oriented so that a larger score ranks higher on a leaderboard: `higher_is_better` says which
 way the raw number goes (RMSE, MAE and log loss go down).
@@ -22,6 +23,8 @@ class Metric:
     fn: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
     labels: bool = False  # predictions are class labels (not scores)
+    # per image (segmentation): y and p are masks, (images, *spatial); the score is the mean of these values
+    per_item: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _sk(name: str):
@@ -66,10 +69,33 @@ def _c_index(y, p):
     return concordance_index_censored(y[:, 1].astype(bool), y[:, 0].astype(float), p)[0]
 
 
+def _dice_per_image(y, p) -> np.ndarray:
+    """MONAI's Dice of each image: y the true masks, p the predicted ones (probabilities or 0/1), shape
+    (images, *spatial), both made binary at 0.5. An image with no lesion in either mask scores 1, a lesion
+    predicted where there is none 0 (ignore_empty=False: every image counts)."""
+    import torch
+    from monai.metrics import DiceMetric
+    from monai.transforms import AsDiscrete
+
+    binary = AsDiscrete(threshold=0.5)
+    y_t = binary(torch.as_tensor(np.asarray(y, dtype=np.float32))[:, None])  # (images, 1 channel, *spatial)
+    p_t = binary(torch.as_tensor(np.asarray(p, dtype=np.float32))[:, None])
+    if y_t.shape != p_t.shape:
+        raise ValueError(f"predicted masks {tuple(p_t.shape[2:])} differ from the images' {tuple(y_t.shape[2:])}")
+    per_image = DiceMetric(include_background=True, reduction="none", ignore_empty=False)(y_pred=p_t, y=y_t)
+    return per_image[:, 0].cpu().numpy().astype(float)
+
+
+def _dice(y, p):
+    return float(np.mean(_dice_per_image(y, p)))
+
+
 METRICS = {m.name: m for m in (
     Metric("auroc", _auroc, True), Metric("average-precision", _ap, True), Metric("log-loss", _log_loss, False),
     Metric("macro-f1", _macro_f1, True, labels=True), Metric("accuracy", _accuracy, True, labels=True),
-    Metric("rmse", _rmse, False), Metric("mae", _mae, False), Metric("c-index", _c_index, True))}
+    Metric("rmse", _rmse, False), Metric("mae", _mae, False), Metric("c-index", _c_index, True),
+    Metric("dice", _dice, True, per_item=_dice_per_image))}
+SEGMENTATION = frozenset(name for name, m in METRICS.items() if m.per_item is not None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,8 @@ def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES)
 
     m = METRICS[metric]
     y, p = np.asarray(y), np.asarray(p)
+    if m.per_item is not None:
+        return _per_item_score(m, y, p, seed=seed, resamples=resamples)
     value = float(m.fn(y, p))
     columns = tuple(y.T) if y.ndim == 2 else (y,)  # (time, event) for the C-index: 1-D samples, paired
 
@@ -105,3 +133,16 @@ def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES)
     low, high = (float(v) for v in np.nanpercentile(res.bootstrap_distribution,
                                                     [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]))
     return Score(value=value, low=low, high=high, rows=len(y))
+
+
+def _per_item_score(m: Metric, y: np.ndarray, p: np.ndarray, *, seed: int, resamples: int) -> Score:
+    """A per-image metric (Dice): the mean over images, and the percentile bootstrap interval of that mean,
+    images resampled."""
+    from scipy.stats import bootstrap
+
+    values = m.per_item(y, p)
+    res = bootstrap((values,), np.mean, vectorized=True, n_resamples=resamples, confidence_level=CONFIDENCE,
+                    method="percentile", rng=np.random.default_rng(seed))
+    low, high = (float(v) for v in np.percentile(res.bootstrap_distribution,
+                                                 [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]))
+    return Score(value=float(np.mean(values)), low=low, high=high, rows=len(values))

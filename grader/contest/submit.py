@@ -18,6 +18,7 @@ from medai.course.model import Contest, ContestPhase, Course
 from medai.grader.contest import teams
 from medai.grader.contest.metrics import Score, score
 from medai.grader.contest.paths import ID, ContestPaths
+from medai.grader.contest.background import preparing
 from medai.grader.contest.prepare import PUBLIC, contest_seed
 from medai.grader.contest.sandboxed import Outcome, exec_spec, run_notebook
 from medai.grader.contest.store import FAILED, SCORED, Store, now_utc
@@ -87,6 +88,8 @@ def hidden(paths: ContestPaths):
     import pandas as pd
 
     if not paths.hidden_labels.is_file():
+        if preparing(paths):
+            raise ContestError(N_("the contest's data are being prepared; submit again in a few minutes"))
         raise ContestError(N_("the contest is not prepared yet"))
     return pd.read_parquet(paths.hidden_labels)
 

@@ -25,6 +25,10 @@ def start_platform(*, course: Course, settings, demo: bool, system: bool):
         build_datasets(out_dir=lay.data_dir, truth_dir=lay.course_dir / "truth", names=missing)
         lines.append(f"built datasets: {', '.join(missing)}")
     lines += [str(r) for r in release_due(course=course, layout=lay)]
+    if demo and course.contests:  # the demo's contests, prepared while the hub starts (not before it)
+        from medai.grader.contest.background import start_preparing
+
+        lines += start_preparing(course=course, settings=settings)
     return roster, lines
 
 

@@ -28,10 +28,13 @@ def _unknown(course, contest_id):
 
 
 def _prepare(args) -> int:
+    from medai.grader.contest.background import marked
     from medai.grader.contest.prepare import prepare
 
     course, paths, _ = _ctx(args)
-    print("\n".join(prepare(contest=course.contest(args.contest), paths=paths, force=args.force).lines()))
+    with marked(paths):  # while it runs (its report written too), a submission is refused as "being prepared"
+        done = prepare(contest=course.contest(args.contest), paths=paths, force=args.force)
+        print("\n".join(done.lines()), flush=True)
     return 0
 
 

@@ -55,16 +55,17 @@ def _push_to_lms(args, course) -> None:
     """After grading, the new scores go to the LMS when one is configured (MEDAI_LTI_*, MEDAI_LTI_PUSH); a post
     that fails stays in the outbox for `medai lms sync` and is reported here, grading itself has succeeded."""
     s = settings(args)
-    if course is None or not (s.lms_configured and s.lti_push and s.lti_lineitems_url):
+    if course is None or not (s.lms_configured and s.lti_push):
         return
     from medai.lms.service import sync
+    from medai.lms.text import prefixed
 
     try:
         report = sync(course=course, settings=s, assignment=args.assignment)
     except UserError as err:
-        print(f"LMS: {err}")
+        print("\n".join(prefixed(str(err).splitlines(), s.lang)))
         return
-    print("\n".join(f"LMS: {line}" for line in report.lines(s.lang)))
+    print("\n".join(prefixed(report.lines(s.lang), s.lang)))
 
 
 def _target_factory(args, lay, course, note=""):

@@ -48,7 +48,9 @@ def register(sub, common) -> None:
         description="Posts the stored score (late penalty included) on the assignment's points scale, "
                     "PendingManual while written answers wait for a hand grade, FullyGraded after; scores the "
                     "LMS already holds are not posted again. A failed post stays in the outbox, is reported "
-                    "(exit 1) and is tried again first by the next sync.")
+                    "(exit 1) and is tried again first by the next sync. The line items and members URLs are the newest "
+                    "launch's (kept by the hub), else MEDAI_LTI_LINEITEMS_URL / MEDAI_LTI_MEMBERSHIPS_URL; the report "
+                    "says which.")
     p.add_argument("assignment", nargs="?", default=None, help="one assignment (default: all of course.yaml)")
     p.add_argument("--every", type=float, default=0, metavar="SECONDS",
                    help="keep running, one sync every SECONDS (the hub's lms-sync service)")

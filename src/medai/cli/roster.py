@@ -38,7 +38,7 @@ def _import_from_lms(args) -> int:
             report = import_roster(path=path, course=course, settings=s,
                                    system=is_root() and not args.single_account)
         except RosterError as err:
-            raise lms.explain(err) from None
+            raise lms.explain(err, s.lang) from None
     print("\n".join(report.lines()))
     return 0
 
