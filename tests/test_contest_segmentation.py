@@ -1,7 +1,7 @@
 """A segmentation contest (task mr-lesions, metric dice): synthetic MR slices of the contest's own, predict()
 returning a mask per hidden image, in the grading sandbox; the score is MONAI's DiceMetric computed here on the
 same masks, and its bootstrap interval is over the per-image Dice values. A test-only contest definition (40
-slices of 48 pixels), so it stays fast."""
+slices of 48 pixels), so it stays fast; and the shipped `lesions-2d` with its baseline notebook."""
 from __future__ import annotations
 
 import os
@@ -15,6 +15,7 @@ import yaml
 from monai.metrics import DiceMetric
 
 from medai.course import CourseError, load_course
+from medai.grader.contest.paths import ContestPaths
 from medai.grader.contest import teams
 from medai.grader.contest.metrics import score
 from medai.grader.contest.prepare import prepare
@@ -23,6 +24,7 @@ from medai.grader.contest.submit import SubmitOptions, submit
 from medai.grader.contest.tasks import IMAGE, masks
 from medai.grader.sandbox import GiB, Limits
 from tests import contest_support as cs
+from tests.conftest import COURSE_YAML
 from tests.grade_support import SandboxAccounts, make_account, remove_account, tag, use_venv_path
 
 SIZE = 48
@@ -134,3 +136,51 @@ def test_masks_from_the_sandbox_score_monais_dice(site):
     row = Store(d.paths.database).submissions("seg")[0]
     assert row.private == pytest.approx(monai_dice(masks(labels)[~pub], expected[~pub]), abs=1e-9)
     assert wrong.status == "failed" and wrong.fields == {"got": "10x10", "shape": f"{SIZE}x{SIZE}"}
+
+
+def run_here(nb_path, inputs) -> list:
+    """The baseline notebook's cells executed in this process, then its predict()."""
+    import nbformat
+
+    namespace: dict = {}
+    for cell in nbformat.read(nb_path, as_version=4).cells:
+        if cell.cell_type == "code":
+            exec(cell.source, namespace)  # noqa: S102 - the repository's own notebook
+    return namespace["predict"](inputs.copy())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (own accounts, namespaces)")
+def test_the_shipped_lesion_contest_and_its_baseline_score_in_the_sandbox_as_here(monkeypatch):
+    use_venv_path()
+    shipped = load_course(COURSE_YAML)
+    contest = shipped.contest("lesions-2d")
+    assert (contest.data.task, contest.metric, contest.data.seed) == ("mr-lesions", "dice", None)
+    contest = contest.model_copy(update={"data": contest.data.model_copy(update={"seed": 8})})
+    course = shipped.model_copy(update={"contests": [contest]})
+    d = cs.deployment()
+    accounts = SandboxAccounts(1)
+    monkeypatch.setenv("MEDAI_DATA", str(d.layout.data_dir))  # the notebook run here reads it
+    try:
+        paths = ContestPaths.of(d.layout, contest.id)
+        prepared = prepare(contest=contest, paths=paths)
+        assert (prepared.train_rows, prepared.hidden_rows) == (140, 60)
+        store, students = Store(paths.database), teams.Students.of(d.roster)
+        teams.create_team(contest, store, students, student="med01", team="baseline")
+        teams.join_team(contest, store, students, student="eng01", team="baseline")
+        notebook = COURSE_YAML.parent.parent / "assignments" / contest.baseline
+        result = submit(course=course, contest_id=contest.id, paths=paths, roster=d.roster, student="med01",
+                        data=notebook.read_bytes(), layout=d.layout, when=contest.phases[0].starts,
+                        options=SubmitOptions(sandbox_prefix=accounts.prefix,
+                                              limits=Limits(memory_bytes=4 * GiB, wall_seconds=300)))
+        assert result.status == "scored", (result.summary.format(**result.fields),
+                                           Store(paths.database).submissions()[0].reason)
+        labels = pd.read_parquet(paths.hidden_labels)
+        here = np.stack(run_here(notebook, pd.read_parquet(paths.hidden_inputs).assign(
+            image=lambda f: list(masks(f, IMAGE)))))
+        pub = labels["public"].to_numpy(bool)
+        assert result.public.value == pytest.approx(monai_dice(masks(labels)[pub], here[pub]), abs=1e-6)
+        assert result.public.value > 0.3
+    finally:
+        accounts.remove()
+        d.remove()
