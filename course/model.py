@@ -224,13 +224,9 @@ class InsightPolicy(_Model):
         description="Let program staff see the aggregate item statistics (difficulty, discrimination, alpha) of "
         "each assignment. Failure groups and similarity are for instructors only, whatever this says.",
     )
-CONTEST_TASKS = ("omop-mi", "table")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
-CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index",
-                   "dice")  # implemented in medai.grader.contest.metrics (a test keeps them equal)
-# metrics that score a mask per image (segmentation), and the tasks whose hidden rows are images with masks (none
-# of the shipped tasks yet: omop-mi and table hold one label per row)
-SEGMENTATION_METRICS = ("dice",)
-IMAGE_TASKS: tuple[str, ...] = ()
+CONTEST_TASKS = ("omop-mi", "table", "mr-lesions")  # implemented in medai.grader.contest.tasks (a test keeps them equal)
+SEGMENTATION_TASKS = ("mr-lesions",)  # predict() returns a mask per image, scored with the Dice metric
+CONTEST_METRICS = ("auroc", "average-precision", "log-loss", "macro-f1", "accuracy", "rmse", "mae", "c-index", "dice")
 
 
 class ContestPhase(_Model):
@@ -267,13 +263,18 @@ class ContestData(_Model):
 
     task: Literal[CONTEST_TASKS] = Field(  # type: ignore[valid-type]
         description="The prediction task: 'omop-mi' (myocardial infarction within horizon_days of the index date, "
-                    "from the OMOP cohort's index-date data; the group is the care site) or 'table' (a Parquet table "
-                    "with a label column).")
+                    "from the OMOP cohort's index-date data; the group is the care site), 'table' (a Parquet table "
+                    "with a label column) or 'mr-lesions' (lesion segmentation on synthetic brain MR slices of the "
+                    "contest's own, generated privately: predict() returns a mask per image; metric 'dice').")
     horizon_days: int = Field(default=365, ge=1, le=1826, description="For task 'omop-mi': the label's horizon "
                                                                       "(every person is followed at least 1826 days).")
     persons: int = Field(default=60_000, ge=100, le=2_000_000,
                          description="For task 'omop-mi': the size of the contest's own cohort, generated privately "
                                      "(never the students' omop-cohort) into the course directory.")
+    cases: int = Field(default=200, ge=10, le=5000,
+                       description="For task 'mr-lesions': the number of slices generated privately (training and "
+                                   "hidden together).")
+    image_size: int = Field(default=64, ge=32, le=256, description="For task 'mr-lesions': each slice's side in pixels.")
     table: str | None = Field(default=None, description="For task 'table': the Parquet file, in the contest's private "
                                                         "folder <course dir>/contests/<id>/source/.")
     label: str = Field(default="label", description="For task 'table': the label column.")
@@ -299,7 +300,8 @@ class Contest(_Model):
     description: str = Field(default="", description="The task in English.")
     description_ko: str = Field(default="", description="The task in Korean.")
     data: ContestData = Field(description="The dataset, the task and the split.")
-    metric: Literal[CONTEST_METRICS] = Field(description="How predictions are scored (scikit-learn's metric; 'dice': MONAI's DiceMetric, per image, for segmentation tasks).")  # type: ignore[valid-type]
+    metric: Literal[CONTEST_METRICS] = Field(description="How predictions are scored (scikit-learn's metric; 'dice': "
+                                                          "MONAI's DiceMetric per image, for segmentation tasks).")  # type: ignore[valid-type]
     submission: Literal["notebook", "predictions"] = Field(
         default="notebook", description="A notebook that defines predict(inputs), run in the sandbox on the hidden "
                                         "inputs; or a predictions CSV (id, prediction) for published test inputs.")
@@ -312,18 +314,6 @@ class Contest(_Model):
                                      description="Bootstrap resamples behind each score's 95% interval.")
     baseline: str | None = Field(default=None, description="A baseline notebook students start from, relative to "
                                                             "assignments_dir (e.g. contests/mi-1y/baseline.ipynb).")
-
-    @model_validator(mode="after")
-    def _metric_fits_the_task(self) -> "Contest":
-        images = self.data.task in IMAGE_TASKS
-        if self.metric in SEGMENTATION_METRICS and not images:
-            raise ValueError(f"metric {self.metric!r} scores a segmentation mask per image; task {self.data.task!r} "
-                             f"has one label per row (image tasks: {', '.join(IMAGE_TASKS) or 'none yet'})")
-        if images and self.metric not in SEGMENTATION_METRICS:
-            raise ValueError(f"task {self.data.task!r} predicts masks: use {' or '.join(SEGMENTATION_METRICS)}")
-        if images and self.submission == "predictions":
-            raise ValueError("masks cannot be a predictions CSV: use submission: notebook")
-        return self
 
     @property
     def final_phase(self) -> ContestPhase:
@@ -555,4 +545,12 @@ def _contest_problems(c: Course) -> list[tuple[Loc, str]]:
             problems.append(((*loc, "data", "table"), "task 'table' needs the Parquet file's name"))
         if d.test_groups and d.task == "table" and not d.group:
             problems.append(((*loc, "data", "group"), "test_groups needs the group column"))
+        segmentation = d.task in SEGMENTATION_TASKS
+        if segmentation != (k.metric == "dice"):
+            problems.append(((*loc, "metric"), f"task {d.task!r} is scored with 'dice'" if segmentation else
+                             f"metric 'dice' needs a segmentation task ({', '.join(SEGMENTATION_TASKS)})"))
+        if segmentation and k.submission != "notebook":
+            problems.append(((*loc, "submission"), f"task {d.task!r} takes notebooks (predict() returns masks)"))
+        if segmentation and d.test_groups:
+            problems.append(((*loc, "data", "test_groups"), f"task {d.task!r} has no groups: use test_fraction"))
     return problems

@@ -1,6 +1,6 @@
 """Scores with scikit-learn's metrics (scikit-survival's concordance for the C-index, MONAI's DiceMetric for
-segmentation masks), and their bootstrap confidence intervals (scipy.stats.bootstrap over rows, paired; for
-Dice over the per-image Dice values), all outside the sandbox.
+segmentation masks), and their bootstrap confidence intervals (scipy.stats.bootstrap over rows, paired; for Dice,
+over the per-image Dice values, whose mean is the score), all outside the sandbox.
 
 Every metric is oriented so that a larger score ranks higher on a leaderboard: `higher_is_better` says which
 way the raw number goes (RMSE, MAE and log loss go down).
@@ -23,8 +23,7 @@ class Metric:
     fn: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
     labels: bool = False  # predictions are class labels (not scores)
-    # per image (segmentation): y and p are masks, (images, *spatial); the score is the mean of these values
-    per_item: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    per_case: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # one value per row; the score is their mean
 
 
 def _sk(name: str):
@@ -69,21 +68,16 @@ def _c_index(y, p):
     return concordance_index_censored(y[:, 1].astype(bool), y[:, 0].astype(float), p)[0]
 
 
-def _dice_per_image(y, p) -> np.ndarray:
-    """MONAI's Dice of each image: y the true masks, p the predicted ones (probabilities or 0/1), shape
-    (images, *spatial), both made binary at 0.5. An image with no lesion in either mask scores 1, a lesion
-    predicted where there is none 0 (ignore_empty=False: every image counts)."""
+def _dice_per_image(y, p):
+    """MONAI's Dice of each image: y and p are (images, *spatial) binary masks (p thresholded at 0.5). An image
+    whose lesion mask and prediction are both empty scores 1 (ignore_empty=False), so none is left out."""
     import torch
     from monai.metrics import DiceMetric
-    from monai.transforms import AsDiscrete
 
-    binary = AsDiscrete(threshold=0.5)
-    y_t = binary(torch.as_tensor(np.asarray(y, dtype=np.float32))[:, None])  # (images, 1 channel, *spatial)
-    p_t = binary(torch.as_tensor(np.asarray(p, dtype=np.float32))[:, None])
-    if y_t.shape != p_t.shape:
-        raise ValueError(f"predicted masks {tuple(p_t.shape[2:])} differ from the images' {tuple(y_t.shape[2:])}")
-    per_image = DiceMetric(include_background=True, reduction="none", ignore_empty=False)(y_pred=p_t, y=y_t)
-    return per_image[:, 0].cpu().numpy().astype(float)
+    truth = torch.as_tensor(np.asarray(y) > 0.5).unsqueeze(1).float()
+    pred = torch.as_tensor(np.asarray(p, dtype=float) > 0.5).unsqueeze(1).float()
+    metric = DiceMetric(include_background=True, reduction="none", ignore_empty=False)
+    return metric(pred, truth).numpy()[:, 0].astype(float)
 
 
 def _dice(y, p):
@@ -94,8 +88,7 @@ METRICS = {m.name: m for m in (
     Metric("auroc", _auroc, True), Metric("average-precision", _ap, True), Metric("log-loss", _log_loss, False),
     Metric("macro-f1", _macro_f1, True, labels=True), Metric("accuracy", _accuracy, True, labels=True),
     Metric("rmse", _rmse, False), Metric("mae", _mae, False), Metric("c-index", _c_index, True),
-    Metric("dice", _dice, True, per_item=_dice_per_image))}
-SEGMENTATION = frozenset(name for name, m in METRICS.items() if m.per_item is not None)
+    Metric("dice", _dice, True, per_case=_dice_per_image))}
 
 
 @dataclass(frozen=True)
@@ -113,8 +106,8 @@ def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES)
 
     m = METRICS[metric]
     y, p = np.asarray(y), np.asarray(p)
-    if m.per_item is not None:
-        return _per_item_score(m, y, p, seed=seed, resamples=resamples)
+    if m.per_case is not None:
+        return _mean_score(m.per_case(y, p), seed=seed, resamples=resamples)
     value = float(m.fn(y, p))
     columns = tuple(y.T) if y.ndim == 2 else (y,)  # (time, event) for the C-index: 1-D samples, paired
 
@@ -135,14 +128,14 @@ def score(metric: str, y, p, *, seed: int, resamples: int = BOOTSTRAP_RESAMPLES)
     return Score(value=value, low=low, high=high, rows=len(y))
 
 
-def _per_item_score(m: Metric, y: np.ndarray, p: np.ndarray, *, seed: int, resamples: int) -> Score:
-    """A per-image metric (Dice): the mean over images, and the percentile bootstrap interval of that mean,
-    images resampled."""
+def _mean_score(values: np.ndarray, *, seed: int, resamples: int) -> Score:
+    """The mean of per-row values (e.g. each image's Dice) and the percentile bootstrap interval of that mean."""
     from scipy.stats import bootstrap
 
-    values = m.per_item(y, p)
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or np.ptp(values) == 0:  # nothing to resample: the interval is the value itself
+        return Score(value=float(values.mean()), low=float(values.mean()), high=float(values.mean()), rows=len(values))
     res = bootstrap((values,), np.mean, vectorized=True, n_resamples=resamples, confidence_level=CONFIDENCE,
                     method="percentile", rng=np.random.default_rng(seed))
-    low, high = (float(v) for v in np.percentile(res.bootstrap_distribution,
-                                                 [50 * (1 - CONFIDENCE), 50 * (1 + CONFIDENCE)]))
-    return Score(value=float(np.mean(values)), low=low, high=high, rows=len(values))
+    return Score(value=float(values.mean()), low=float(res.confidence_interval.low),
+                 high=float(res.confidence_interval.high), rows=len(values))

@@ -16,7 +16,7 @@ from medai.course.model import Contest
 from medai.errors import UserError
 from medai.grader.contest.words import N_, ContestError
 from medai.grader.contest.paths import ID, ContestPaths
-from medai.grader.contest.tasks import GROUP, LABEL, task_table
+from medai.grader.contest.tasks import GROUP, LABEL, SHAPE, task_table
 
 PUBLIC = "public"
 
@@ -113,7 +113,8 @@ def prepare(*, contest: Contest, paths: ContestPaths, force: bool = False) -> Pr
     train, hidden = split(frame, contest, seed)
     inputs = hidden.drop(columns=[LABEL, PUBLIC])
     _write(inputs, paths.hidden_inputs, mode=0o600, owner=owner)
-    _write(hidden[[ID, LABEL, PUBLIC]], paths.hidden_labels, mode=0o600, owner=owner)
+    _write(hidden[[ID, LABEL, PUBLIC, *([SHAPE] if SHAPE in hidden else [])]], paths.hidden_labels, mode=0o600,
+           owner=owner)
     paths.public.mkdir(parents=True, exist_ok=True)
     for folder in (paths.public.parent, paths.public):
         folder.chmod(0o755)
@@ -122,7 +123,7 @@ def prepare(*, contest: Contest, paths: ContestPaths, force: bool = False) -> Pr
         _write(inputs, paths.test_inputs, mode=0o644, owner=None)
     else:
         paths.test_inputs.unlink(missing_ok=True)
-    binary = set(hidden[LABEL].dropna().unique()) <= {0, 1}
+    binary = SHAPE not in hidden and set(hidden[LABEL].dropna().unique()) <= {0, 1}  # not masks
     cases = (int(hidden.loc[hidden[PUBLIC], LABEL].sum()), int(hidden.loc[~hidden[PUBLIC], LABEL].sum())) if binary else None
     return Prepared(train_rows=len(train), hidden_rows=len(hidden), public_rows=int(hidden[PUBLIC].sum()), paths=paths,
                     cases=cases)

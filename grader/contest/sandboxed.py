@@ -7,10 +7,14 @@ files are the submitted notebook, with one cell appended that calls `predict(inp
 (features; the labels never leave the course directory). The appended cell's display output carries the
 predictions back; they are scored by the caller, outside the sandbox. Nothing else of the executed notebook
 (its outputs, whatever it printed of the inputs) reaches the team: only a summary of a failure.
+
+Segmentation contests append MASK_CELL instead: predict() gets the hidden images (the `image` column, each an
+array of its shape) and returns one mask per image, which travels back as packed bits (1 = lesion, > 0.5).
 """
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +22,9 @@ from medai.course.layout import Layout
 from medai.grader.contest.paths import PREDICTIONS_MIME
 from medai.grader.contest.words import N_
 from medai.grader.sandbox import ExecSpec, Limits
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 NOTEBOOK = "submission.ipynb"
 INPUTS = "contest_inputs.parquet"
@@ -30,11 +37,20 @@ _medai_p = predict(_medai_inputs.copy())
 _medai_p = [float(v) for v in __import__("numpy").asarray(_medai_p, dtype=float).ravel()]
 _medai_display({{{PREDICTIONS_MIME!r}: {{"predictions": _medai_p}}}}, raw=True)
 '''
+MASK_CELL = f'''# medai contest: predict a lesion mask for each hidden image (appended by medai)
+import base64 as _medai_b64, numpy as _medai_np, pandas as _medai_pd
+from IPython.display import display as _medai_display
+_medai_inputs = _medai_pd.read_parquet({INPUTS!r})
+_medai_inputs["image"] = [_medai_np.asarray(v).reshape(tuple(s)) for v, s in zip(_medai_inputs["image"], _medai_inputs["shape"])]
+_medai_m = _medai_np.stack([_medai_np.asarray(m, dtype=float) for m in predict(_medai_inputs.copy())]) > 0.5
+_medai_display({{{PREDICTIONS_MIME!r}: {{"masks": _medai_b64.b64encode(_medai_np.packbits(_medai_m.ravel())).decode(),
+                                        "shape": list(_medai_m.shape)}}}}, raw=True)
+'''
 
 
 @dataclass
 class Outcome:
-    predictions: list[float] | None
+    predictions: "list[float] | np.ndarray | None"  # masks: a boolean array (images, *shape)
     summary: str = ""  # msgid (English) of what the team sees, with `fields`
     fields: dict | None = None
     reason: str = ""  # for instructors: the error in full
@@ -50,12 +66,12 @@ def exec_spec(*, layout: Layout, data_dir: Path, unsafe: bool, prefix: str, limi
                     hide=tuple(hide), readable=(str(data_dir),), preload=PRELOAD, limits=limits)
 
 
-def job_notebook(text: str) -> str:
+def job_notebook(text: str, cell: str = PREDICT_CELL) -> str:
     """The submission with the predict cell appended; ValueError when it is not a notebook."""
     import nbformat
 
     nb = nbformat.reads(text, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(PREDICT_CELL))
+    nb.cells.append(nbformat.v4.new_code_cell(cell))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nbformat.writes(nb)
 
@@ -68,13 +84,35 @@ def first_error(nb) -> tuple[int, dict] | None:
     return None
 
 
-def read_outcome(executed: str, *, rows: int) -> Outcome:
+def read_masks(data: dict, *, rows: int, shape: tuple[int, ...]) -> Outcome:
+    """The masks MASK_CELL sent back, checked against the hidden images' number and shape."""
+    import base64
+
+    import numpy as np
+
+    got = tuple(int(v) for v in data.get("shape") or ())
+    if not got or got[0] != rows:
+        n = got[0] if got else 0
+        return Outcome(None, N_("predict() returned {got} predictions for {rows} inputs"), {"got": n, "rows": rows},
+                       f"predict() returned {n} masks for {rows} images")
+    if got[1:] != tuple(shape):
+        size, wanted = "x".join(map(str, got[1:])) or "-", "x".join(map(str, shape))
+        return Outcome(None, N_("predict() returned masks of {got} pixels for images of {shape}"),
+                       {"got": size, "shape": wanted}, f"masks {size}, images {wanted}")
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(data.get("masks") or ""), np.uint8))
+    return Outcome(bits[: int(np.prod(got))].astype(bool).reshape(got))
+
+
+def read_outcome(executed: str, *, rows: int, masks: tuple[int, ...] | None = None) -> Outcome:
+    """The predictions of the appended cell; `masks`: the images' shape, when predict() returns masks."""
     import nbformat
 
     nb = nbformat.reads(executed, as_version=4)
     last = nb.cells[-1]
     for out in last.get("outputs", []):
         data = out.get("data", {}).get(PREDICTIONS_MIME)
+        if data is not None and masks is not None:
+            return read_masks(data if isinstance(data, dict) else {}, rows=rows, shape=masks)
         if data is not None:
             preds = data.get("predictions") if isinstance(data, dict) else None
             if not isinstance(preds, list) or len(preds) != rows:
@@ -95,8 +133,9 @@ def read_outcome(executed: str, *, rows: int) -> Outcome:
 
 
 def run_notebook(*, notebook: bytes, inputs: bytes, rows: int, spec: ExecSpec, wall_seconds: float,
-                 cell_timeout: int) -> Outcome:
-    """Execute the submission in a fresh sandbox slot (a zygote of one account), return its predictions."""
+                 cell_timeout: int, masks: tuple[int, ...] | None = None) -> Outcome:
+    """Execute the submission in a fresh sandbox slot (a zygote of one account), return its predictions (with
+    `masks`, the images' shape: predict() returns a mask per image)."""
     from traitlets.config import Config
 
     from medai.grader.execute import ExecJob, Slot
@@ -104,7 +143,7 @@ def run_notebook(*, notebook: bytes, inputs: bytes, rows: int, spec: ExecSpec, w
     from medai.grader.results import Status
 
     try:
-        text = job_notebook(notebook.decode("utf-8"))
+        text = job_notebook(notebook.decode("utf-8"), PREDICT_CELL if masks is None else MASK_CELL)
     except Exception as err:  # noqa: BLE001 - not a notebook
         return Outcome(None, N_("the file is not a Jupyter notebook"), {}, f"{type(err).__name__}: {err}")
     config = Config()
@@ -123,4 +162,4 @@ def run_notebook(*, notebook: bytes, inputs: bytes, rows: int, spec: ExecSpec, w
         return Outcome(None, N_("the submission ran past its time limit"), {}, nb.reason, result.seconds)
     if nb.status != Status.GRADED or nb.executed is None:
         return Outcome(None, N_("the submission failed to run"), {}, nb.reason, result.seconds)
-    return replace(read_outcome(nb.executed, rows=rows), seconds=result.seconds)
+    return replace(read_outcome(nb.executed, rows=rows, masks=masks), seconds=result.seconds)

@@ -22,7 +22,7 @@ from medai.grader.contest.background import preparing
 from medai.grader.contest.prepare import PUBLIC, contest_seed
 from medai.grader.contest.sandboxed import Outcome, exec_spec, run_notebook
 from medai.grader.contest.store import FAILED, SCORED, Store, now_utc
-from medai.grader.contest.tasks import LABEL
+from medai.grader.contest.tasks import LABEL, SHAPE, masks
 from medai.grader.contest.words import N_, ContestError
 from medai.errors import UserError
 from medai.grader.sandbox import ACCOUNT_PREFIX, Limits
@@ -114,7 +114,7 @@ def score_predictions(contest: Contest, labels, predictions: list[float], *, see
     import numpy as np
 
     p = np.asarray(predictions, dtype=float)
-    y = labels[LABEL].to_numpy()
+    y = masks(labels) if SHAPE in labels else labels[LABEL].to_numpy()
     mask = labels[PUBLIC].to_numpy(bool)
     n = contest.bootstrap_resamples
     return (score(contest.metric, y[mask], p[mask], seed=seed, resamples=n),
@@ -152,7 +152,8 @@ def submit(*, course: Course, contest_id: str, paths: ContestPaths, roster, stud
                              prefix=options.sandbox_prefix, limits=limits)
             outcome = run_notebook(notebook=data, inputs=paths.hidden_inputs.read_bytes(), rows=len(labels),
                                    spec=spec, wall_seconds=min(limits.wall_seconds, contest.timeout_seconds),
-                                   cell_timeout=contest.timeout_seconds)
+                                   cell_timeout=contest.timeout_seconds,
+                                   masks=tuple(labels[SHAPE].iloc[0]) if SHAPE in labels else None)
         public = private = None
         if outcome.predictions is not None:
             try:

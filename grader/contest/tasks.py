@@ -10,6 +10,11 @@ label "myocardial infarction 1 to 365 days after the index date". The group is t
 that tests at one site and trains at the others measures dataset shift (the sites' laboratories differ).
 
 `table`: a Parquet file of a dataset with its label column (and a group column if the split is by group).
+
+`mr-lesions`: lesion segmentation on synthetic brain MR slices of the contest's own (medai.datasets.imaging's
+generator, `cases` slices of `image_size` pixels, the contest's private seed), one row per slice: `image` (the
+pixels, flattened), `label` (the lesion mask, flattened) and `shape`. The hidden inputs reach predict() as images
+of that shape (medai.grader.contest.sandboxed); its masks are scored with MONAI's Dice per image.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 GROUP, LABEL = "group", "label"
+IMAGE, SHAPE = "image", "shape"  # segmentation tasks: flattened pixels and each image's shape
 
 _FLAG = ("EXISTS (SELECT 1 FROM {table} r WHERE r.person_id = b.person_id AND +r.{col} IN ({ids}) "
          "AND r.{date} <= b.index_date)")
@@ -109,7 +115,25 @@ def _table(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
     return frame
 
 
-TASKS: dict[str, Callable[[ContestData, Path, int], "pd.DataFrame"]] = {"omop-mi": _omop_mi, "table": _table}
+def _mr_lesions(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
+    import pandas as pd
+
+    from medai.datasets.imaging import generate_mr_slices
+
+    images = generate_mr_slices(cases=data.cases, seed=seed, size=data.image_size)
+    return pd.DataFrame({ID: [im.case_id for im in images], IMAGE: [im.pixels.ravel() for im in images],
+                         LABEL: [im.mask.ravel() for im in images], SHAPE: [list(im.pixels.shape) for im in images]})
+
+
+def masks(frame: "pd.DataFrame", column: str = LABEL):
+    """A segmentation table's masks (or images) as one array (rows, *shape); every row has the same shape."""
+    import numpy as np
+
+    return np.stack([np.asarray(v).reshape(tuple(s)) for v, s in zip(frame[column], frame[SHAPE])])
+
+
+TASKS: dict[str, Callable[[ContestData, Path, int], "pd.DataFrame"]] = {"omop-mi": _omop_mi, "table": _table,
+                                                                        "mr-lesions": _mr_lesions}
 
 
 def task_table(data: ContestData, source: Path, seed: int) -> "pd.DataFrame":
