@@ -151,8 +151,8 @@ def report_grading(result, seen: FeedbackSeen, hub_latency: HubLatency, rows: di
         print(f"  no feedback in time for {len(missing)}: {', '.join(missing[:10])}")
     during = sorted(v for t, v in hub_latency.samples if window[0] <= t <= window[1] and v is not None)
     failed = sum(1 for t, v in hub_latency.samples if window[0] <= t <= window[1] and v is None)
-    print(f"hub latency meanwhile (GET /hub/api every 0.5 s): n {len(during)}  p50 {percentile(during, 50) * 1000:.0f} ms"
-          f"  p95 {percentile(during, 95) * 1000:.0f} ms  max {max(during, default=float('nan')) * 1000:.0f} ms  "
+    print(f"hub latency meanwhile (GET /hub/api every 0.5 s): n {len(during)}  "
+          f"p50 {percentile(during, 50) * 1000:.0f} ms  p95 {percentile(during, 95) * 1000:.0f} ms  max {max(during, default=float('nan')) * 1000:.0f} ms  "
           f"failed {failed}")
     lost = sorted(set(submitted) - set(rows))
     duplicated = sorted(n for n, k in rows.items() if k > 1)  # nbgrader's schema allows one row per student
@@ -182,7 +182,7 @@ def main() -> int:
         started = time.perf_counter()
         hub.medai("roster", "import", str(hub.roster_csv()))
         imported = time.perf_counter()
-        hub.start()
+        hub.start(timeout=600)  # medai up takes over 2 min on a loaded 2-core machine
         setup = {"roster import (accounts)": imported - started, "medai up": time.perf_counter() - imported}
         names = [hub.ids[k] for k in hub.extra]
         seen = FeedbackSeen(hub.root / "exchange" / "medai101", names, NOTEBOOK)
