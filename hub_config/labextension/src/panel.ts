@@ -28,6 +28,8 @@ export interface IPanelOptions {
   api: CourseApi;
   translator: ITranslator;
   commands: CommandRegistry;
+  /** an assignment to show (a link to it opened JupyterLab) */
+  target?: string | null;
 }
 
 export class MyCoursePanel extends Widget {
@@ -45,6 +47,7 @@ export class MyCoursePanel extends Widget {
     this.title.closable = true;
     this.node.tabIndex = -1;
     this._fmt = new Format(this._trans, this._language, 'UTC'); // until the payload names the course's zone
+    this._target = options.target ?? null;
     this._render();
     void this.refresh();
     this._tick = window.setInterval(() => this._updateCountdowns(), TICK_MS);
@@ -53,6 +56,13 @@ export class MyCoursePanel extends Widget {
   /** The payload last received (null before the first answer). */
   get payload(): IPayload | null {
     return this._payload;
+  }
+
+  /** Shows one assignment's row (scrolled to, highlighted), or says that the student has no such assignment. */
+  showAssignment(id: string): void {
+    this._target = id;
+    this._scrolled = false;
+    this._render();
   }
 
   dispose(): void {
@@ -338,9 +348,15 @@ export class MyCoursePanel extends Widget {
         busy: this._busy,
         fmt: this._fmt,
         refresh: () => void this.refresh(),
-        act: (action, a) => this._act(action, a)
+        act: (action, a) => this._act(action, a),
+        target: this._target
       })
     );
+    const row = this.node.querySelector<HTMLElement>('.medai-MyCourse-row[data-target]');
+    if (row && !this._scrolled && this.isVisible) {
+      this._scrolled = true;
+      row.scrollIntoView({ block: 'center' });
+    }
   }
 
   private _api: CourseApi;
@@ -358,6 +374,8 @@ export class MyCoursePanel extends Widget {
   /** the server's clock minus the browser's (ms), from the last payload's `now` */
   private _skew = 0;
   private _okAt = 0;
+  private _target: string | null = null;
+  private _scrolled = false;
   private _timer = 0;
   private _tick = 0;
 }
