@@ -10,6 +10,8 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { CommandRegistry } from '@lumino/commands';
 import { CourseApi, IAssignment, IPayload, NbgraderError, PanelError } from './api';
+import { ContestApi } from './contestapi';
+import { ContestsSection } from './contests';
 import { confirmSubmit, showNbgraderError } from './dialogs';
 import { Format } from './format';
 import { courseIcon } from './icon';
@@ -48,6 +50,7 @@ export class MyCoursePanel extends Widget {
     this.node.tabIndex = -1;
     this._fmt = new Format(this._trans, this._language, 'UTC'); // until the payload names the course's zone
     this._target = options.target ?? null;
+    this._contests = new ContestsSection(new ContestApi(options.api.settings, this._language), () => this._fmt);
     this._render();
     void this.refresh();
     this._tick = window.setInterval(() => this._updateCountdowns(), TICK_MS);
@@ -71,12 +74,14 @@ export class MyCoursePanel extends Widget {
     }
     window.clearTimeout(this._timer);
     window.clearInterval(this._tick);
+    this._contests.dispose();
     super.dispose();
   }
 
   /** Reloads the payload (one request at a time) and schedules the next poll. */
   refresh(): Promise<void> {
     if (!this._inFlight) {
+      void this._contests.refresh();
       this._inFlight = this._load().finally(() => {
         this._inFlight = null;
         this._schedule();
@@ -350,8 +355,10 @@ export class MyCoursePanel extends Widget {
         refresh: () => void this.refresh(),
         act: (action, a) => this._act(action, a),
         target: this._target
-      })
+      }),
+      this._contests.node
     );
+    this._contests.render(); // in the course's time zone once the payload named it
     const row = this.node.querySelector<HTMLElement>('.medai-MyCourse-row[data-target]');
     if (row && !this._scrolled && this.isVisible) {
       this._scrolled = true;
@@ -375,6 +382,7 @@ export class MyCoursePanel extends Widget {
   private _skew = 0;
   private _okAt = 0;
   private _target: string | null = null;
+  private _contests: ContestsSection;
   private _scrolled = false;
   private _timer = 0;
   private _tick = 0;
