@@ -96,7 +96,8 @@ class MineHandler(_Api):
 
     def one(self, course: Course, contest: Contest, phase, students, me: str, now: datetime) -> dict:
         store = Store(self.state.paths(contest.id).database)
-        teams.sync_fixed(contest, store, students)
+        if contest.teams.fixed:  # course.yaml's teams into the record, as a submission would
+            teams.sync_fixed(contest, store, students)
         team = store.team_of(me)
         item = {"id": contest.id, "title": contest.title, "title_ko": contest.title_ko, "kind": contest.submission,
                 "phase": {"id": phase.id, "title": phase.title, "title_ko": phase.title_ko,
