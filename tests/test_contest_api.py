@@ -13,8 +13,7 @@ import pytest
 import requests
 from sklearn.metrics import roc_auc_score
 
-from medai.grader.contest import api, teams
-from medai.grader.contest.prepare import prepare
+from medai.grader.contest import api
 from medai.grader.contest.store import Store
 from tests import contest_support as cs
 from tests.test_contest_page import SCOPE, USERS, csv_of, serving
@@ -32,13 +31,7 @@ def site():
 
     page_test.USERS.update(USERS)
     d = cs.deployment(contest=cs.contest_yaml(submission="predictions", daily_cap=2))
-    contest = d.course.contest(cs.CONTEST)
-    prepare(contest=contest, paths=d.paths)
-    store, students = Store(d.paths.database), teams.Students.of(d.roster)
-    teams.sync_fixed(contest, store, students)
-    for first, second, team in (("med01", "eng01", "alpha"), ("med02", "eng02", "beta")):
-        teams.create_team(contest, store, students, student=first, team=team)
-        teams.join_team(contest, store, students, student=second, team=team)
+    cs.prepared_with_two_teams(d)
     clock = [cs.NOW]
     waited, api.WAIT_SECONDS = api.WAIT_SECONDS, 60.0  # a loaded machine scores slowly; 202 is tested on its own
     try:
