@@ -92,6 +92,7 @@ export class MyCoursePanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this._scrollToTarget();
     if (Date.now() - this._loadedAt > GRADING_POLL_MS) {
       void this.refresh();
     }
@@ -359,6 +360,11 @@ export class MyCoursePanel extends Widget {
       this._contests.node
     );
     this._contests.render(); // in the course's time zone once the payload named it
+    this._scrollToTarget();
+  }
+
+  /** Brings the row a link asked for into view, once (the student may scroll away afterwards). */
+  private _scrollToTarget(): void {
     const row = this.node.querySelector<HTMLElement>('.medai-MyCourse-row[data-target]');
     if (row && !this._scrolled && this.isVisible) {
       this._scrolled = true;
