@@ -10,7 +10,7 @@ from tests.i18n_check import KEYWORDS, messages_in, problems
 
 PO = po_path(LOCALE_DIR, "ko", "medai")
 # the modules that write medai-domain messages (the other domains have their own catalogues and tests)
-FILES = ["grader/formgrader_course.py", "hub_config/full_home.py"]
+FILES = ["grader/formgrader_course.py", "hub_config/full_home.py", "hub_config/my_contests.py"]
 MEDAI_KEYWORDS = {**KEYWORDS, "both": None}
 
 
