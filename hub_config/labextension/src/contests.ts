@@ -32,7 +32,7 @@ export class ContestsSection {
     }
     for (const c of this._contests ?? []) {
       const status = this._status.get(c.id);
-      if (status?.kind === 'running' && !c.running) {
+      if (status?.kind === 'running' && !c.running && !this._posting.has(c.id)) {
         this._status.set(c.id, c.refused ? { kind: 'refused', message: c.refused } : this._latest(c));
       }
     }
@@ -67,10 +67,13 @@ export class ContestsSection {
     this._status.set(c.id, { kind: 'running' });
     this.render();
     let answer: SubmitAnswer;
+    this._posting.add(c.id); // until the service answers, a poll does not know of this submission yet
     try {
       answer = await this._api.submit(c.id, path);
     } catch (err) {
       answer = { kind: 'refused', message: trans.__('The contest service is not answering; try again shortly') };
+    } finally {
+      this._posting.delete(c.id);
     }
     this._status.set(c.id, answer);
     await this.refresh();
@@ -191,6 +194,7 @@ export class ContestsSection {
   private _contests: IContest[] | null = null;
   private _paths = new Map<string, string>();
   private _status = new Map<string, SubmitAnswer>();
+  private _posting = new Set<string>();
   private _timer = 0;
   private _disposed = false;
 }
