@@ -44,16 +44,15 @@ def small_course(folder) -> str:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub():
     assert web.chromium_available(), f"{web.CHROMIUM} missing: scripts/test.sh installs it (apt-get install chromium)"
-    folder = tmp_path_factory.mktemp("course")
-    folder.chmod(0o755)
-    course_file = small_course(folder)
-    contest = load_course(course_file).contest(CONTEST)
+    contest = load_course(COURSE_YAML).contest(CONTEST)
     now = datetime.now(timezone.utc)
     if not any(ph.starts <= now < ph.ends for ph in contest.phases):
         pytest.skip(f"the shipped contest {CONTEST} has no phase open today (course.yaml's dates)")
-    d = Deployment({"MEDAI_COURSE": course_file})
+    d = Deployment()
+    # in the data root (0755): the services run as their own accounts and read it (pytest's tmp is root's alone)
+    course_file = d.env["MEDAI_COURSE"] = small_course(d.root)
     try:
         d.medai("roster", "import", str(d.roster_csv()))
         d.start(timeout=300)
