@@ -389,6 +389,8 @@ def apply_services(c, s: HubSettings, course: Course, *, cli_token: str) -> None
 
 
     if runs_contests(s, course):
+        # the My-course panel's Contests section: each server calls the contest service as its user
+        c.Spawner.server_token_scopes = [*SERVER_TOKEN_SCOPES, *CONTEST_SCOPES]
         c.JupyterHub.services.append({
             # the contests' page: leaderboards, team submissions run in the grading sandbox (so as root, as grade
             # on submit), the instructors' view and reveal; the hub's OAuth admits the course's users

@@ -7,6 +7,10 @@ The LMS user is found on the roster by `MEDAI_LTI_USER_KEY` (the e-mail, the SIS
 the roster id); a launch from anyone else is refused with a page that says so (hub_config/templates/error.html).
 The launch's `sub`, issuer, deployment, resource link and the AGS/NRPS endpoints are kept in the user's
 auth_state (encrypted with a key in `<root>/hub/lms/`). The tool's public JWKS is served at `/hub/lti13/jwks`.
+
+A resource link per assignment: its custom parameter `assignment=<id>` (or a target link URI of
+`<hub>/hub/user-redirect/lab?medai-assignment=<id>`) lands the student in JupyterLab with My course open on that
+assignment's row (the panel reads `medai-assignment` from its URL and says so when the id is not one of theirs).
 """
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from ltiauthenticator.lti13.auth import LTI13Authenticator
 from ltiauthenticator.lti13.constants import LTI13_CUSTOM_CLAIM
+from ltiauthenticator.lti13.handlers import LTI13CallbackHandler
 from jupyterhub.handlers import BaseHandler
 from tornado.web import HTTPError
 from traitlets import Dict, Int, Unicode
@@ -31,6 +37,8 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 REFUSED = "LTI launch refused: %s is not on the course roster"  # error.html shows it in the reader's words
 WRONG_DEPLOYMENT = "LTI launch refused: deployment %s is not medai's"
 REPLAYED = "LTI launch refused: this launch was used already"
+DEEP_LINK_PARAM = "medai-assignment"  # the My-course panel (hub_config/labextension/src/index.ts) reads it
+ASSIGNMENT_CUSTOM = "assignment"  # the resource link's custom parameter naming an assignment
 
 
 def auth_state_key(hub_dir: Path) -> bytes:
@@ -70,6 +78,33 @@ def kept_state(id_token: dict) -> dict:
     }
 
 
+def linked_assignment(id_token: dict) -> str | None:
+    """The assignment a resource link's custom parameter `assignment` names (None without one)."""
+    value = (id_token.get(LTI13_CUSTOM_CLAIM) or {}).get(ASSIGNMENT_CUSTOM)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def assignment_url(base_url: str, assignment: str) -> str:
+    """Where a launch for `assignment` lands: the user's JupyterLab, with My course open on it."""
+    return f"{base_url.rstrip('/')}/hub/user-redirect/lab?{urlencode({DEEP_LINK_PARAM: assignment})}"
+
+
+class CallbackHandler(LTI13CallbackHandler):
+    """The library's launch callback; a launch from a resource link naming an assignment lands on it."""
+
+    async def login_user(self, data=None):
+        self._medai_assignment = linked_assignment(data or {})
+        return await super().login_user(data)
+
+    async def redirect_to_next_url(self, user):
+        assignment = getattr(self, "_medai_assignment", None)
+        if assignment is None:
+            return await super().redirect_to_next_url(user)
+        self.redirect(assignment_url(self.base_url, assignment))
+
+
 class JwksHandler(BaseHandler):
     """GET /hub/lti13/jwks: the tool's public keys, for the LMS to check medai's signed assertions."""
 
@@ -91,6 +126,8 @@ class MedaiLTI13Authenticator(LTI13Authenticator):
 
     _used: dict = {}
     _lock = threading.Lock()
+
+    callback_handler = CallbackHandler
 
     def get_handlers(self, app):
         return [*super().get_handlers(app), (r"/lti13/jwks", JwksHandler)]

@@ -61,29 +61,37 @@ def join_local(payload: dict, listing: list[dict]) -> dict:
     return payload
 
 
-class MyCourseHandler(APIHandler):
-    """The student's course, for their panel (JSON)."""
+class ServiceClient(APIHandler):
+    """Calls a hub service with this server's own hub token (the service knows who asks from it)."""
 
-    _service_url: str | None = None  # found once per server
+    service = SERVICE
+    _service_url: str | None = None  # found once per server and class
 
     async def _hub(self, path: str, **params) -> dict:
         api = os.environ.get("JUPYTERHUB_API_URL", "")
         return await self._get(url_path_join(api, path) + (f"?{urlencode(params)}" if params else ""))
 
     async def _get(self, url: str) -> dict:
+        return json.loads((await self._fetch(url)).body)
+
+    async def _fetch(self, url: str, *, headers: dict | None = None, **kwargs):
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
-        request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, request_timeout=TIMEOUT)
-        response = await AsyncHTTPClient().fetch(request)
-        return json.loads(response.body)
+        request = HTTPRequest(url, headers={**(headers or {}), "Authorization": f"token {token}"},
+                              request_timeout=TIMEOUT, **kwargs)
+        return await AsyncHTTPClient().fetch(request)
 
     async def _service(self) -> str:
         cls = type(self)
         if cls._service_url is None:
-            model = await self._hub(f"services/{SERVICE}")
+            model = await self._hub(f"services/{self.service}")
             if not model.get("url"):
-                raise web.HTTPError(503, f"the hub's {SERVICE} service has no URL")
-            cls._service_url = url_path_join(model["url"], model.get("prefix") or f"/services/{SERVICE}/")
+                raise web.HTTPError(503, f"the hub's {self.service} service has no URL")
+            cls._service_url = url_path_join(model["url"], model.get("prefix") or f"/services/{self.service}/")
         return cls._service_url
+
+
+class MyCourseHandler(ServiceClient):
+    """The student's course, for their panel (JSON)."""
 
     def _listing(self) -> list[dict]:
         """nbgrader's own list (its assignment_list server extension), for the course its config names."""
@@ -126,7 +134,9 @@ class MyCourseHandler(APIHandler):
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     route = url_path_join(web_app.settings["base_url"], ROUTE)
-    web_app.add_handlers(".*$", [(route, MyCourseHandler)])
+    from medai.hub.my_contests import handlers as contest_handlers
+
+    web_app.add_handlers(".*$", [(route, MyCourseHandler), *contest_handlers(web_app.settings["base_url"])])
     serverapp.log.info("medai My course: %s", route)
 
 

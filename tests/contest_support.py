@@ -150,3 +150,19 @@ model = LogisticRegression().fit(train[['x3', 'x4']], train['label'])""",
 
 def crashing_notebook() -> bytes:
     return notebook("def predict(inputs):\n    raise RuntimeError('secret row: ' + inputs.to_csv())")
+
+
+def prepared_with_two_teams(d: Deployment) -> None:
+    """The contest prepared and its record holding course.yaml's teams plus alpha (med01, eng01) and beta
+    (med02, eng02), each mixing the two tracks."""
+    from medai.grader.contest import teams
+    from medai.grader.contest.prepare import prepare
+    from medai.grader.contest.store import Store
+
+    contest = d.course.contest(CONTEST)
+    prepare(contest=contest, paths=d.paths)
+    store, students = Store(d.paths.database), teams.Students.of(d.roster)
+    teams.sync_fixed(contest, store, students)
+    for first, second, team in (("med01", "eng01", "alpha"), ("med02", "eng02", "beta")):
+        teams.create_team(contest, store, students, student=first, team=team)
+        teams.join_team(contest, store, students, student=second, team=team)

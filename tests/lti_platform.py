@@ -92,6 +92,7 @@ class LmsPlatform:
         self.client_id, self.deployment_id, self.context_id = client_id, deployment_id, context_id
         self.gradebook = Gradebook()
         self.members: list[Member] = []
+        self.links: dict[str, dict] = {}  # resource link id -> its custom parameters (e.g. {"assignment": ...})
         self.tool_jwks: dict | None = None  # the tool's public keys; else fetched from tool_jwks_url
         self.tool_jwks_url = ""
         self.tool_login_url = ""  # the tool's OIDC login initiation URL
@@ -301,8 +302,9 @@ class _Handler(BaseHTTPRequestHandler):
                              full_name=member.name, email_address=member.email)
         launch.set_resource_link_claim(hint.get("rl", "rl-1"), title=hint.get("rl", "rl-1"))
         launch.set_launch_context_claim(lms.context_id, context_title="Medical AI", context_label="MEDAI101")
-        if member.custom:
-            launch.set_custom_parameters_claim(member.custom)
+        custom = {**member.custom, **lms.links.get(hint.get("rl", "rl-1"), {})}
+        if custom:
+            launch.set_custom_parameters_claim(custom)
         launch.set_ags(lms.lineitems_url)
         launch.set_nrps(lms.memberships_url)
         return launch.lti_launch()

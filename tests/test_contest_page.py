@@ -21,10 +21,7 @@ from playwright.sync_api import expect
 from sklearn.metrics import roc_auc_score
 from tornado import ioloop
 
-from medai.grader.contest import teams
 from medai.grader.contest.page import make_app
-from medai.grader.contest.prepare import prepare
-from medai.grader.contest.store import Store
 from medai.grader.contest.submit import SubmitOptions, submit
 from tests import browser as web
 from tests import contest_support as cs
@@ -83,13 +80,7 @@ def serving(d, clock, options: SubmitOptions | None = None):
 def site():
     d = cs.deployment(contest=cs.contest_yaml(submission="predictions"))
     course = d.course
-    contest = course.contest(cs.CONTEST)
-    prepare(contest=contest, paths=d.paths)
-    store, students = Store(d.paths.database), teams.Students.of(d.roster)
-    teams.sync_fixed(contest, store, students)
-    for first, second, team in (("med01", "eng01", "alpha"), ("med02", "eng02", "beta")):
-        teams.create_team(contest, store, students, student=first, team=team)
-        teams.join_team(contest, store, students, student=second, team=team)
+    cs.prepared_with_two_teams(d)
     shown = pd.read_parquet(d.paths.test_inputs)
     rng = np.random.default_rng(1)
     preds = {"alpha": shown["x1"] * 1.8 - shown["x2"] * 1.2 + rng.normal(0, 0.3, len(shown)),

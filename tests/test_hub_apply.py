@@ -98,7 +98,8 @@ def test_rbac_instructors_reach_the_formgrader_staff_reach_no_server(course, ros
     assert reach_progress == {"staff", "instructor", "student"}
     # each server's token: JupyterHub's own scopes, plus what the panel needs (only what its user holds)
     assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server",
-                                             "access:services!service=progress", "read:services!service=progress"]
+                                             "access:services!service=progress", "read:services!service=progress",
+                                             *CONTEST_SCOPES]  # My course's Contests section calls the service
     assert set(roles["idle-culler"]["scopes"]) >= {"list:users", "read:users:activity", "delete:servers"}
 
 

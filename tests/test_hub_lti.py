@@ -50,3 +50,16 @@ def test_strangers_other_deployments_and_replays_are_refused():
     with pytest.raises(HTTPError) as e:
         run(a, {**TOKEN, "nonce": "n-3"})
     assert e.value.log_message == "LTI launch refused: this launch was used already"
+
+
+def test_a_resource_link_for_one_assignment_lands_on_it_in_my_course():
+    from medai.hub.lti import assignment_url, linked_assignment
+
+    assert linked_assignment(TOKEN) is None  # a link with no `assignment`: the usual landing page
+    link = {**TOKEN, CLAIM + "custom": {"assignment": " c02-diagnostic-metrics "}}
+    assert linked_assignment(link) == "c02-diagnostic-metrics"
+    assert linked_assignment({**TOKEN, CLAIM + "custom": {"assignment": ""}}) is None
+    assert assignment_url("/", "c02-diagnostic-metrics") == \
+        "/hub/user-redirect/lab?medai-assignment=c02-diagnostic-metrics"
+    # whatever an LMS admin typed goes into the query encoded; the panel says it is not one of the student's
+    assert assignment_url("/jh/", "a&b=<x>") == "/jh/hub/user-redirect/lab?medai-assignment=a%26b%3D%3Cx%3E"

@@ -10,7 +10,8 @@ from tests.i18n_check import KEYWORDS, messages_in, problems
 
 PO = po_path(LOCALE_DIR, "ko", "medai")
 # the modules that write medai-domain messages (the other domains have their own catalogues and tests)
-FILES = ["grader/formgrader_course.py", "hub_config/full_home.py", "hub_config/spawn_progress.py"]
+FILES = ["grader/formgrader_course.py", "hub_config/full_home.py", "hub_config/spawn_progress.py",
+         "hub_config/my_contests.py"]
 CLI = sorted(str(p.relative_to(REPO)) for p in (REPO / "src/medai/cli").glob("*.py"))
 # UserError's first argument is a msgid of this catalogue (medai.errors; the CLI prints it translated)
 MEDAI_KEYWORDS = {**KEYWORDS, "both": None, "UserError": None}

@@ -4,7 +4,9 @@
 
 The student follows the LMS's link: OIDC login initiation at the hub, the platform's authorization, the
 id_token posted back and checked against the platform's JWKS, the hub logs them in as their roster id and opens
-JupyterLab; the launch's `sub`, deployment and endpoints are in their (encrypted) auth_state. They fetch and
+JupyterLab; the launch's `sub`, deployment and endpoints are in their (encrypted) auth_state. A resource link
+for one assignment (custom parameter `assignment`) opens My course on that assignment's row; one naming an
+assignment that is not theirs says so in the panel; My course lists the course's open contest. They fetch and
 submit; `medai grade` pushes the score: PendingManual while the written answer waits, FullyGraded after the
 hand grade, the stored score (late penalty included) on the assignment's points, one line item however often
 it syncs. A stranger's launch gets a page saying they are not on the roster; forged, mis-addressed, expired and
@@ -17,6 +19,7 @@ import json
 import os
 import sqlite3
 import time
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -39,6 +42,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="users' servers run as their own Unix accounts: needs root"),
 ]
 ASSIGNMENT, NOTEBOOK = "c02-diagnostic-metrics", "diagnostic-metrics"
+OTHER_TRACK = "e01-neural-networks"  # an engineering assignment: not the medicine student's
 ARTIFACTS = Path(os.environ.get("MEDAI_ARTIFACTS") or "/tmp/medai-artifacts/browser") / "lms"
 
 
@@ -55,6 +59,7 @@ def lms():
     platform.tool_launch_url = f"{hub.url}/hub/user-redirect/lab"
     platform.tool_jwks_url = f"{hub.url}/hub/lti13/jwks"  # the platform reads medai's keys from the hub
     ids = hub.ids
+    platform.links = {"rl-c02": {"assignment": ASSIGNMENT}, "rl-eng": {"assignment": OTHER_TRACK}}
     platform.members = [
         Member("lms-u-med1", "김민준", f"{ids['med1']}@medai.example.ac.kr", ["Learner"]),
         Member("lms-u-prof", "윤지원", f"{ids['prof']}@medai.example.ac.kr", ["Instructor"]),
@@ -166,6 +171,34 @@ def test_a_launch_into_jupyterlab_and_the_grade_back(lms):
         web.wait_for_lab(page)
         assert f"/user/{hub.ids['med1']}/lab" in page.url
         s.shot("lms-launched-into-lab")
+        contests = page.locator('.medai-MyCourse [data-section="contests"]')  # through the student's own server
+        mi = load_course(COURSE_YAML).contest("mi-1y")
+        phase = next((ph for ph in mi.phases if ph.starts <= datetime.now(timezone.utc) < ph.ends), None)
+        if phase is None:  # the shipped contest takes no submissions today: nothing to list
+            expect(contests).to_be_hidden()
+        else:
+            contest = contests.locator(f'[data-contest="{mi.id}"]')
+            expect(contest).to_contain_text(mi.title_ko)
+            expect(contest.locator(f'[data-phase="{phase.id}"]')).to_contain_text(phase.title_ko)
+            expect(contest.locator("[data-team]")).to_contain_text("경진대회 페이지")  # no team yet: where to form one
+            expect(contest.locator('[data-action="contest-submit"]')).to_be_disabled()
+
+        page.goto(platform.launch_url("lms-u-med1", resource_link="rl-c02"))  # the LMS's link to c02
+        web.wait_for_lab(page)
+        target = page.locator(f'.medai-MyCourse-row[data-assignment="{ASSIGNMENT}"]')
+        expect(target).to_have_attribute("data-target", "true")
+        expect(target).to_be_in_viewport()
+        expect(page.locator(".medai-MyCourse-row[data-target]")).to_have_count(1)
+        expect(page.locator("[data-target-missing]")).to_have_count(0)
+        s.shot("lms-link-to-an-assignment")
+
+        page.goto(platform.launch_url("lms-u-med1", resource_link="rl-eng"))  # another track's assignment
+        web.wait_for_lab(page)
+        missing = page.locator(f'.medai-MyCourse [data-target-missing="{OTHER_TRACK}"]')
+        expect(missing).to_contain_text(OTHER_TRACK)
+        expect(missing).to_contain_text("내 과제가 아닙니다")
+        expect(page.locator(".medai-MyCourse-row[data-target]")).to_have_count(0)
+        s.shot("lms-link-to-another-track")
         web.open_assignments(page)
         web.fetch(page, ASSIGNMENT)
         released = hub.root / "exchange" / "medai101" / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"

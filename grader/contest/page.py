@@ -68,6 +68,7 @@ class PageState:
     options: submitting.SubmitOptions = field(default_factory=submitting.SubmitOptions)
     clock: Callable[[], datetime] = now_utc
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="contest"))
+    running: dict = field(default_factory=dict)  # (contest, team) -> the API's submission under way (its future)
 
     def course(self) -> Course:
         from medai.settings import Settings
@@ -259,7 +260,10 @@ def make_app(*, course_path: str | None, layout: Layout, data_dir: Path, hub_aut
                       options=options or submitting.SubmitOptions(), clock=clock or now_utc)
     prefix = hub_auth.base_url
     args = {"state": state, "hub_auth": hub_auth}
+    from medai.grader.contest import api  # the panel's JSON API (it builds on this module's handlers)
+
     return web.Application([
+        *api.handlers(prefix, args),
         (url_path_join(prefix, "oauth_callback"), _CallbackHandler, {"hub_auth": hub_auth}),
         (prefix, IndexHandler, args),
         (url_path_join(prefix, r"c/([a-z0-9-]+)"), ContestHandler, args),

@@ -18,6 +18,8 @@ import { MyCoursePanel } from './panel';
 
 export const COMMAND = 'medai-mycourse:open';
 export const OPENED_KEY = '@medai/my-course:opened';
+/** `lab?medai-assignment=<id>`: an LMS resource link for one assignment (medai.hub.lti) opens My course on it */
+export const TARGET_PARAM = 'medai-assignment';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: '@medai/my-course:plugin',
@@ -35,6 +37,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ) => {
     const trans = translator.load('medai_mycourse');
+    const target = new URLSearchParams(window.location.search).get(TARGET_PARAM);
     const api = new CourseApi(app.serviceManager.serverSettings);
     const tracker = new WidgetTracker<MyCoursePanel>({ namespace: 'medai-mycourse' });
     let panel: MyCoursePanel | null = null;
@@ -46,7 +49,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => {
         const activate = args['activate'] !== false;
         if (!panel || panel.isDisposed) {
-          panel = new MyCoursePanel({ api, translator, commands: app.commands });
+          panel = new MyCoursePanel({ api, translator, commands: app.commands, target });
           void tracker.add(panel);
         }
         if (!panel.isAttached) {
@@ -77,8 +80,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       mainMenu.addMenu(menu, true, { rank: 1000 });
     }
 
-    // The first time a student opens JupyterLab, the panel opens by itself (not for staff: 403).
+    // The first time a student opens JupyterLab, the panel opens by itself (not for staff: 403); a link to
+    // one assignment opens it every time, in front.
     void Promise.all([state.fetch(OPENED_KEY), app.restored]).then(async ([opened]) => {
+      if (target !== null) {
+        await app.commands.execute(COMMAND, { activate: true });
+        panel?.showAssignment(target);
+        return;
+      }
       if (opened !== undefined) {
         return;
       }

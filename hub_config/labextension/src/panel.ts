@@ -10,6 +10,8 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { CommandRegistry } from '@lumino/commands';
 import { CourseApi, IAssignment, IPayload, NbgraderError, PanelError } from './api';
+import { ContestApi } from './contestapi';
+import { ContestsSection } from './contests';
 import { confirmSubmit, showNbgraderError } from './dialogs';
 import { Format } from './format';
 import { courseIcon } from './icon';
@@ -28,6 +30,8 @@ export interface IPanelOptions {
   api: CourseApi;
   translator: ITranslator;
   commands: CommandRegistry;
+  /** an assignment to show (a link to it opened JupyterLab) */
+  target?: string | null;
 }
 
 export class MyCoursePanel extends Widget {
@@ -45,6 +49,8 @@ export class MyCoursePanel extends Widget {
     this.title.closable = true;
     this.node.tabIndex = -1;
     this._fmt = new Format(this._trans, this._language, 'UTC'); // until the payload names the course's zone
+    this._target = options.target ?? null;
+    this._contests = new ContestsSection(new ContestApi(options.api.settings, this._language), () => this._fmt);
     this._render();
     void this.refresh();
     this._tick = window.setInterval(() => this._updateCountdowns(), TICK_MS);
@@ -55,18 +61,27 @@ export class MyCoursePanel extends Widget {
     return this._payload;
   }
 
+  /** Shows one assignment's row (scrolled to, highlighted), or says that the student has no such assignment. */
+  showAssignment(id: string): void {
+    this._target = id;
+    this._scrolled = false;
+    this._render();
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
     window.clearTimeout(this._timer);
     window.clearInterval(this._tick);
+    this._contests.dispose();
     super.dispose();
   }
 
   /** Reloads the payload (one request at a time) and schedules the next poll. */
   refresh(): Promise<void> {
     if (!this._inFlight) {
+      void this._contests.refresh();
       this._inFlight = this._load().finally(() => {
         this._inFlight = null;
         this._schedule();
@@ -77,6 +92,7 @@ export class MyCoursePanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this._scrollToTarget();
     if (Date.now() - this._loadedAt > GRADING_POLL_MS) {
       void this.refresh();
     }
@@ -338,9 +354,22 @@ export class MyCoursePanel extends Widget {
         busy: this._busy,
         fmt: this._fmt,
         refresh: () => void this.refresh(),
-        act: (action, a) => this._act(action, a)
-      })
+        act: (action, a) => this._act(action, a),
+        target: this._target
+      }),
+      this._contests.node
     );
+    this._contests.render(); // in the course's time zone once the payload named it
+    this._scrollToTarget();
+  }
+
+  /** Brings the row a link asked for into view, once (the student may scroll away afterwards). */
+  private _scrollToTarget(): void {
+    const row = this.node.querySelector<HTMLElement>('.medai-MyCourse-row[data-target]');
+    if (row && !this._scrolled && this.isVisible) {
+      this._scrolled = true;
+      row.scrollIntoView({ block: 'center' });
+    }
   }
 
   private _api: CourseApi;
@@ -358,6 +387,9 @@ export class MyCoursePanel extends Widget {
   /** the server's clock minus the browser's (ms), from the last payload's `now` */
   private _skew = 0;
   private _okAt = 0;
+  private _target: string | null = null;
+  private _contests: ContestsSection;
+  private _scrolled = false;
   private _timer = 0;
   private _tick = 0;
 }

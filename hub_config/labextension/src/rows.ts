@@ -16,6 +16,8 @@ export interface IRowContext {
   /** an action of this row is under way (buttons disabled) */
   busy: boolean;
   act: (action: Action, assignment: IAssignment) => void;
+  /** a link opened the panel on this assignment: highlighted */
+  target?: boolean;
 }
 
 /** Whether the row waits for grading on submit (the panel then polls every few seconds). */
@@ -81,8 +83,11 @@ export function renderRow(a: IAssignment, ctx: IRowContext): HTMLElement {
   return h(
     'div',
     {
-      class: `medai-MyCourse-row medai-MyCourse-row--${a.state.replace(/_/g, '-')}`,
+      class: `medai-MyCourse-row medai-MyCourse-row--${a.state.replace(/_/g, '-')}${
+        ctx.target ? ' medai-MyCourse-row--target' : ''
+      }`,
       'data-assignment': a.id,
+      'data-target': ctx.target ? 'true' : undefined,
       'data-state': a.state,
       'data-grading': grading ? 'true' : undefined,
       'aria-busy': ctx.busy ? 'true' : undefined

@@ -19,6 +19,8 @@ export interface IViewState {
   fmt: Format;
   refresh: () => void;
   act: (action: Action, assignment: IAssignment) => void;
+  /** the assignment a link asked for (its row is highlighted), or null */
+  target: string | null;
 }
 
 export function renderPanel(s: IViewState): HTMLElement[] {
@@ -39,7 +41,13 @@ export function renderPanel(s: IViewState): HTMLElement[] {
       h(
         'div',
         { class: 'medai-MyCourse-body' },
-        h('div', { class: 'medai-MyCourse-assignments', 'data-section': 'assignments' }, withdrawn(p, fmt), modules(s, p)),
+        h(
+          'div',
+          { class: 'medai-MyCourse-assignments', 'data-section': 'assignments' },
+          targetMissing(s, p),
+          withdrawn(p, fmt),
+          modules(s, p)
+        ),
         renderProgress(p, fmt)
       )
     );
@@ -94,6 +102,21 @@ function header(s: IViewState): HTMLElement {
   );
 }
 
+/** A link named an assignment that is not among the student's: say so rather than show nothing. */
+function targetMissing(s: IViewState, p: IPayload): HTMLElement | null {
+  if (s.target === null || p.assignments.some(a => a.id === s.target)) {
+    return null;
+  }
+  return h(
+    'div',
+    { class: 'medai-MyCourse-error', role: 'alert', 'data-target-missing': s.target },
+    s.fmt.trans.__(
+      'The link you followed opens assignment "%1", which is not one of your assignments (it does not exist, or belongs to another track). Your assignments are listed below.',
+      s.target
+    )
+  );
+}
+
 function withdrawn(p: IPayload, fmt: Format): HTMLElement | null {
   if (!p.withdrawn.length) {
     return null;
@@ -136,7 +159,13 @@ function modules(s: IViewState, p: IPayload): HTMLElement[] {
           g.titles[1] ? h('span', { class: 'medai-MyCourse-subtitle' }, g.titles[1]) : null
         ),
         rows.map(a =>
-          renderRow(a, { fmt, gradeOnSubmit: p.course.on_submit, busy: s.busy.has(a.id), act: s.act })
+          renderRow(a, {
+            fmt,
+            gradeOnSubmit: p.course.on_submit,
+            busy: s.busy.has(a.id),
+            act: s.act,
+            target: a.id === s.target
+          })
         )
       )
     );
