@@ -141,7 +141,8 @@ def test_only_instructors_and_staff_get_roles_beyond_the_default(values):
     assert not any("users" in role for role in roles(values).values())
     # students: reading their own course from the progress service (My course), as on the local hub
     assert roles(values)["student"]["scopes"] == [*MY_COURSE_SCOPES, *CONTEST_SCOPES]
-    assert values["hub"]["config"]["Spawner"]["server_token_scopes"] == SERVER_TOKEN_SCOPES
+    # the course runs contests: each server also calls the contest service (My course's Contests section)
+    assert values["hub"]["config"]["Spawner"]["server_token_scopes"] == [*SERVER_TOKEN_SCOPES, *CONTEST_SCOPES]
 
 
 def test_staff_reach_the_progress_page_but_no_server(values):

@@ -30,6 +30,8 @@ def sync_fixed(contest: Contest, store: Store, students: Students) -> None:
     for team in contest.teams.fixed:
         for m in team.members:
             students.check(m)
+    if not contest.teams.fixed:
+        return  # nothing to put: the record is not written (nor made, before `medai contest prepare`)
     with store.connect(write=True) as con:
         for team in contest.teams.fixed:
             store.add_team(con, team.id, fixed=True)
