@@ -31,7 +31,17 @@ if TYPE_CHECKING:
     from medai.grader.kernels import Zygote
 
 
-def _worker_main(conn, socket_path: str, slot: str, ipc_dir: str, prestart: bool) -> None:  # pragma: no cover
+def _worker_main(*args) -> None:  # pragma: no cover
+    """A slot's worker process, forked: it runs in a fresh context (contextvars), so that it makes its own asyncio
+    loop. Without it, jupyter_core's run_sync reuses the loop the parent's context holds, whose epoll descriptor
+    the fork shares with the parent: the worker spun at 100 % CPU in zmq's event handling while starting a
+    kernel and never returned (a hung grade on submit in CI)."""
+    import contextvars
+
+    contextvars.Context().run(_serve, *args)
+
+
+def _serve(conn, socket_path: str, slot: str, ipc_dir: str, prestart: bool) -> None:  # pragma: no cover
     """A slot's worker: take a job, prepare it (medai.grader.standby), say "ready", run it on "go" (saying when
     it waits CPU-idle), send the result; a stop (None) instead of "go" closes the prepared job unused."""
     from medai.grader.kernels import ZygoteClient

@@ -1,0 +1,22 @@
+"""A grading worker is a fork of the grading run: it must not reuse the run's asyncio loop (jupyter_core's run_sync
+keeps one per context), whose epoll descriptor the fork shares with the parent. Reusing it, a worker starting a
+kernel spun at 100 % CPU in zmq's event handling and never returned (a grade on submit hung in CI)."""
+from __future__ import annotations
+
+import multiprocessing
+
+from jupyter_core.utils import ensure_event_loop
+
+from medai.grader import executors
+
+
+def test_a_forked_grading_worker_makes_its_own_event_loop(monkeypatch):
+    parent = ensure_event_loop()  # the run has used run_sync before it forks its workers
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    monkeypatch.setattr(executors, "_serve", lambda *args: send.send(ensure_event_loop() is parent))
+    worker = ctx.Process(target=executors._worker_main, args=(None, "", "", "", False))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == 0
+    assert recv.poll(10) and recv.recv() is False, "the forked worker reused its parent's event loop"
