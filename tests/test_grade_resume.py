@@ -121,14 +121,14 @@ def test_executed_but_unrecorded_work_is_recorded_without_running_again(tmp_path
     assert (root / ".medai-grade" / "hw" / "executed" / "s02" / "hw.ipynb").is_file()
 
     log = tmp_path / "executed.txt"  # workers are forked from this process: they inherit the patch
-    run = execute.Slot.run
+    prepare = execute.Slot.prepare  # every job a worker executes is prepared first (its standby slot or not)
 
-    def logged(self, job):
+    def logged(self, job, **kw):
         with open(log, "a") as fh:
             fh.write(job.student + "\n")
-        return run(self, job)
+        return prepare(self, job, **kw)
 
-    monkeypatch.setattr(execute.Slot, "run", logged)
+    monkeypatch.setattr(execute.Slot, "prepare", logged)
     summary = grade(target=target(), options=options(accounts, feedback=False))
     executed = log.read_text().split()
     assert "s02" not in executed and len(executed) == len(STUDENTS) - len(summary.skipped) - 1
