@@ -189,8 +189,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--unsafe", action="store_true", help="medai grade --unsafe (no root here)")
     parser.add_argument("--keep", action="store_true", help="keep the course directories")
-    parser.add_argument("--no-standby", action="store_true",
-                        help="medai grade --no-standby (no spare slots: to measure what they bring)")
+    parser.add_argument("--standby", action="store_true",
+                        help="medai grade --standby (spare slots with kernels started ahead: to measure what they bring)")
     parser.add_argument("--course-dir", type=Path, metavar="DIR",
                         help="grade the submissions of this nbgrader course directory instead (copied, not changed)")
     args = parser.parse_args()
@@ -216,7 +216,7 @@ def main() -> int:
         t_stock = sum(timed([str(BIN / "nbgrader"), "autograde", aid, "--force"], stock) for aid in assignments)
         medai = [str(BIN / "medai"), "grade", "--course-dir", str(ours), "--force", "--no-feedback", "--quiet",
                  "--no-collect", "--workers", str(args.workers)] + (["--unsafe"] if args.unsafe else []) + (
-                    ["--no-standby"] if args.no_standby else [])
+                    ["--standby"] if args.standby else [])
         t_medai = sum(timed([*medai, aid], base) for aid in assignments)
         print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
         print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)", flush=True)

@@ -22,7 +22,9 @@ from medai.grader.target import Target
 @dataclass(frozen=True)
 class GradeOptions:
     workers: int = 2
-    standby: bool = True  # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby)
+    # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby); opt-in until it
+    # is shown to keep every score of the browser tests' grade on submit (a My-course run scored 0 with it on)
+    standby: bool = False
     executor: str = "local"  # local | dask
     scheduler: str | None = None  # dask scheduler address
     students: tuple[str, ...] = ()

@@ -136,8 +136,8 @@ def test_standby_scores_equal_stock_nbgrader_and_leave_no_process(tmp_path, acco
     shutil.copytree(original, ours)
     students = sorted(p.name for p in (stock / "submitted").iterdir())
     ok = stock_autograde(stock, "wait", students)
-    options = (GradeOptions(workers=2, unsafe=True, progress=False, feedback=False) if accounts is None else
-               GradeOptions(workers=2, progress=False, feedback=False, sandbox_prefix=accounts.prefix))
+    options = (GradeOptions(workers=2, unsafe=True, progress=False, feedback=False, standby=True) if accounts is None
+               else GradeOptions(workers=2, progress=False, feedback=False, sandbox_prefix=accounts.prefix, standby=True))
     summary = grade(target=load_target(course_dir=ours, assignment="wait", course=None), options=options)
     expected = gradebook_scores(stock, "wait", students)
     assert gradebook_scores(ours, "wait", students) == expected

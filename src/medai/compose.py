@@ -36,7 +36,7 @@ def grading_options(*, course: Course | None, sandbox_prefix: str, workers: int,
                     scheduler: str | None = None, students: tuple[str, ...] = (), force: bool = False,
                     feedback: bool = True, collect: bool = True, unsafe: bool = False, memory: str | None = None,
                     timeout: float | None = None, preload: bool = True, progress: bool | None = None,
-                    hidden_tests: str | None = None, standby: bool = True):
+                    hidden_tests: str | None = None, standby: bool = False):
     """GradeOptions: what is given wins; memory, timeout and hidden tests default to course.yaml's policy."""
     from medai.course.model import GradingPolicy
     from medai.grader.context import GradeOptions

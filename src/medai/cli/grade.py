@@ -37,7 +37,7 @@ def options_from(args, course=None):
         force=getattr(args, "force", False), feedback=not getattr(args, "no_feedback", False),
         collect=not getattr(args, "no_collect", False), unsafe=args.unsafe, memory=args.memory,
         timeout=args.timeout, preload=not args.no_preload, progress=False if args.quiet else None,
-        hidden_tests=args.hidden_tests, standby=not args.no_standby)
+        hidden_tests=args.hidden_tests, standby=args.standby)
 
 
 def _grade(args) -> int:
@@ -129,9 +129,9 @@ def _grading_options(p) -> None:
                         f"else {POLICY['hidden_tests'].default})")
     p.add_argument("--no-preload", action="store_true",
                    help="start every kernel afresh instead of forking it from a preloaded one")
-    p.add_argument("--no-standby", action="store_true",
-                   help="one sandbox slot per worker: no next submission opened with its kernel started ahead, and "
-                        "no slot lent while a submission waits CPU-idle in a cell")
+    p.add_argument("--standby", action="store_true",
+                   help="experimental: a spare sandbox slot per worker, the next submission opened with its kernel "
+                        "started ahead, and a slot lent while a submission waits CPU-idle in a cell")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
