@@ -32,13 +32,10 @@ if TYPE_CHECKING:
 
 
 def _worker_main(*args) -> None:  # pragma: no cover
-    """A slot's worker process, forked: it runs in a fresh context (contextvars), so that it makes its own asyncio
-    loop. Without it, jupyter_core's run_sync reuses the loop the parent's context holds, whose epoll descriptor
-    the fork shares with the parent: the worker spun at 100 % CPU in zmq's event handling while starting a
-    kernel and never returned (a hung grade on submit in CI)."""
-    import contextvars
+    """A slot's worker process, forked: it serves in a context of its own (medai.privileges.in_own_context)."""
+    from medai.privileges import in_own_context
 
-    contextvars.Context().run(_serve, *args)
+    in_own_context(_serve, *args)
 
 
 def _serve(conn, socket_path: str, slot: str, ipc_dir: str, prestart: bool) -> None:  # pragma: no cover

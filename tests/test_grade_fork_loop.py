@@ -20,3 +20,25 @@ def test_a_forked_grading_worker_makes_its_own_event_loop(monkeypatch):
     worker.join(60)
     assert worker.exitcode == 0
     assert recv.poll(10) and recv.recv() is False, "the forked worker reused its parent's event loop"
+
+
+def test_work_done_as_the_course_owner_makes_its_own_event_loop():
+    """medai.privileges.run_as_owner_of forks too (the grading run as the course directory's owner)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+
+    from medai.privileges import run_as_owner_of
+
+    if os.geteuid() != 0:
+        pytest.skip("run_as_owner_of forks only when run as root")
+    parent = ensure_event_loop()
+    owned = Path(tempfile.mkdtemp(prefix="medai-fork-loop-", dir="/tmp"))  # reachable by another account
+    try:
+        os.chown(owned, 65534, 65534)  # nobody: the call runs in a fork as that account
+        assert run_as_owner_of(owned, lambda: ensure_event_loop() is parent) is False
+    finally:
+        shutil.rmtree(owned)

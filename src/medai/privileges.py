@@ -37,6 +37,16 @@ def _call(uid: int, workdir: Path, fn, args, kwargs, conn) -> None:
         conn.close()
 
 
+def in_own_context(fn: Callable[..., T], *args, **kwargs) -> T:
+    """fn(*args, **kwargs) in an empty contextvars context: what a forked process runs, so that it makes its own
+    asyncio loop. Otherwise jupyter_core's run_sync (nbclient, jupyter_client) reuses the loop the parent's
+    context holds, whose epoll descriptor the fork shares with the parent; a forked grading worker starting a
+    kernel that way spun at 100 % CPU in zmq's event handling and never returned."""
+    import contextvars
+
+    return contextvars.Context().run(fn, *args, **kwargs)
+
+
 def run_as_owner_of(path: str | Path, fn: Callable[..., T], *args, **kwargs) -> T:
     """Call fn(*args, **kwargs) as the owner of `path` (only switches when running as root and the owner
     is another account). Exceptions raised by fn are re-raised here."""
@@ -46,7 +56,8 @@ def run_as_owner_of(path: str | Path, fn: Callable[..., T], *args, **kwargs) -> 
         return fn(*args, **kwargs)
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_call, args=(owner, path if path.is_dir() else path.parent, fn, args, kwargs, child))
+    proc = ctx.Process(target=in_own_context,
+                       args=(_call, owner, path if path.is_dir() else path.parent, fn, args, kwargs, child))
     proc.start()
     child.close()
     try:
