@@ -24,12 +24,25 @@ MEDAI = str(Path(sys.executable).with_name("medai"))
 PASSWORD = "correct horse battery"
 
 
+PORT_BLOCK = 20  # a deployment's ports: base .. base+13 (hub, hub API, proxy API, formgrader +10, progress +11, contest +13)
+PORT_BLOCKS = range(20000 // PORT_BLOCK, 32000 // PORT_BLOCK)  # below Linux's ephemeral range (32768-60999)
+
+
 def free_base_port() -> int:
-    """A port p with p, p+1, p+2, p+10 and p+11 free (hub, hub API, proxy API, formgrader, progress page)."""
+    """The base of a free block of PORT_BLOCK ports for one `medai up`.
+
+    Blocks are aligned and sit below the ephemeral range, where users' servers, kernels and `bind(0)` land; each
+    pytest-xdist worker draws from its own residue class, so two workers never pick overlapping blocks (one
+    worker's hub binding another's formgrader port between the check and the start made that formgrader exit).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker) if worker.isdigit() else 0
+    mine = [b for b in PORT_BLOCKS if b % count == index % count]
     for _ in range(200):
-        base = 20000 + secrets.randbelow(30000)
+        base = PORT_BLOCK * mine[secrets.randbelow(len(mine))]
         try:
-            for port in (base, base + 1, base + 2, base + 10, base + 11):
+            for port in range(base, base + PORT_BLOCK):
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
         except OSError:
