@@ -32,8 +32,9 @@ def free_base_port() -> int:
     """The base of a free block of PORT_BLOCK ports for one `medai up`.
 
     Blocks are aligned and sit below the ephemeral range, where users' servers, kernels and `bind(0)` land; each
-    pytest-xdist worker draws from its own residue class, so two workers never pick overlapping blocks (one
-    worker's hub binding another's formgrader port between the check and the start made that formgrader exit).
+    pytest-xdist worker draws from its own residue class, so two workers never pick overlapping blocks (a
+    clean-clone run's formgrader exited at start-up with the old draw from 20000-50000, most likely a port taken
+    between this check and its bind).
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
