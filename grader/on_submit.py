@@ -8,6 +8,8 @@ services never take the same one; claims left by a service that died are taken b
 assignment: collects from the exchange, grades the requested students with the usual pipeline (sandbox,
 gradebook, resumable state), generates their feedback under the hidden-test policy (by default withheld until
 the student's deadline, see medai.grader.visibility) and returns it to them through the exchange at once.
+While a round grades an assignment it keeps taking in that assignment's new submissions (its kernels already
+warm, medai.grader.arrivals), and stays open a polling interval after it falls idle.
 """
 from __future__ import annotations
 
@@ -47,21 +49,36 @@ class SubmitQueue:
     def pending(self) -> list[Path]:
         return sorted(self.root.glob("*.json")) if self.root.is_dir() else []
 
-    def claim(self) -> list[tuple[Path, Request]]:
-        """Take every pending request (oldest first); a request another consumer took first is skipped."""
+    @staticmethod
+    def _read(path: Path) -> Request | None:
+        try:
+            return Request(**json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError):
+            path.unlink(missing_ok=True)  # not a request: drop it
+            return None
+
+    def claim(self, assignment: str | None = None) -> list[tuple[Path, Request]]:
+        """Take every pending request (oldest first), or every one for `assignment`; a request another consumer
+        took first is skipped."""
         self.claimed.mkdir(parents=True, exist_ok=True)
         out = []
         for path in self.pending():
+            request = self._read(path)
+            if request is None or (assignment is not None and request.assignment != assignment):
+                continue
             target = self.claimed / path.name
             try:
                 os.rename(path, target)
             except FileNotFoundError:
                 continue
-            try:
-                out.append((target, Request(**json.loads(target.read_text(encoding="utf-8")))))
-            except (ValueError, TypeError):
-                target.unlink(missing_ok=True)  # not a request: drop it
+            out.append((target, request))
         return out
+
+    def others_waiting(self, assignment: str) -> bool:
+        """Whether a request for another assignment is pending."""
+        return any(r is not None and r.assignment != assignment for r in map(self._read, self.pending()))
 
     def requeue_claimed(self) -> int:
         """Requests a service claimed and never finished (it died): back in the queue."""
@@ -115,9 +132,51 @@ def discover(queue: SubmitQueue, inbound: Path) -> int:
     return len(new)
 
 
-def drain(*, course_dir: Path, make_target, options, log=print) -> list:
-    """One round: discover, claim, grade per assignment, return feedback. `make_target(assignment)` builds the
-    Target (course.yaml or not). Returns the summaries."""
+class Intake:
+    """A grading run's source of new students for one assignment (see medai.grader.arrivals): each poll queues
+    what reached the exchange and claims that assignment's requests. A student's requests are deleted once their
+    result is recorded, so a service that dies mid-run leaves them claimed, to be taken back at its next start.
+    When another assignment's requests wait, it takes no more and lets the run end (`linger` 0)."""
+
+    def __init__(self, queue: SubmitQueue, assignment: str, items: list, *, inbound: Path | None, linger: float):
+        self.queue, self.assignment, self.inbound, self.linger = queue, assignment, inbound, linger
+        self.claimed: dict[str, list[Path]] = defaultdict(list)
+        self.closing = False
+        for path, request in items:
+            self.claimed[request.student].append(path)
+
+    def poll(self) -> list[str]:
+        if self.closing:
+            return []
+        if self.inbound is not None:
+            discover(self.queue, self.inbound)
+        if self.queue.others_waiting(self.assignment):
+            self.closing, self.linger = True, 0.0
+            return []
+        new = self.queue.claim(self.assignment)
+        for path, request in new:
+            self.claimed[request.student].append(path)
+        return [request.student for _, request in new]
+
+    def done(self, student: str) -> None:
+        self.queue.done(self.claimed.pop(student, []))
+
+    def close(self, error: BaseException | None = None) -> None:
+        """The run ended: the requests it still holds are settled (no submission came, or nothing was left to
+        grade), also when it stopped on a UserError (as drain settles its own: a new submission queues it again).
+        Any other failure leaves them claimed, taken back when the service starts again."""
+        from medai.errors import UserError
+
+        if error is None or isinstance(error, UserError):
+            self.queue.done([path for paths in self.claimed.values() for path in paths])
+            self.claimed.clear()
+
+
+def drain(*, course_dir: Path, make_target, options, log=print, inbound: Path | None = None,
+          linger: float = 0.0) -> list:
+    """One round: claim, then per assignment collect, grade, return feedback, taking in that assignment's new
+    requests while the run is open and for `linger` seconds after it falls idle (`inbound`: the exchange folder
+    to discover them in). `make_target(assignment)` builds the Target (course.yaml or not). Returns the summaries."""
     from medai.errors import UserError
     from medai.grader.pipeline import grade
 
@@ -129,10 +188,11 @@ def drain(*, course_dir: Path, make_target, options, log=print) -> list:
     summaries = []
     for assignment, items in sorted(by_assignment.items()):
         students = tuple(sorted({r.student for _, r in items}))
+        intake = Intake(queue, assignment, items, inbound=inbound, linger=linger)
         try:
             target = make_target(assignment)
             summary = grade(target=target, options=replace(options, students=students, collect=True,
-                                                            missing_ok=True, return_feedback=True))
+                                                            missing_ok=True, return_feedback=True), intake=intake)
         except UserError as err:
             log(f"grade-on-submit: {assignment}: {err}")
             run_as_owner_of(course_dir, queue.done, [p for p, _ in items])  # a new submission queues it again
@@ -155,7 +215,8 @@ def watch(*, course_dir: Path, make_target, options, inbound: Path | None, every
         if inbound is not None:
             run_as_owner_of(course_dir, discover, queue, inbound)
         if queue.pending():
-            drain(course_dir=course_dir, make_target=make_target, options=options, log=log)
+            drain(course_dir=course_dir, make_target=make_target, options=options, log=log, inbound=inbound,
+                  linger=every)
         done += 1
         if rounds and done >= rounds:
             return

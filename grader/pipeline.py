@@ -19,6 +19,7 @@ from pathlib import Path
 
 from medai.errors import UserError
 from medai.grader import prepare, record, sandbox
+from medai.grader.arrivals import Arrivals, collect_into, submitted_students
 from medai.grader.context import GradeOptions, Run, Submission, run_steps
 from medai.grader.run_progress import Progress
 from medai.grader.results import Summary
@@ -137,33 +138,9 @@ def make_run(target: Target, options: GradeOptions) -> Run:
                record_config=record_config, settings_key=settings_key, notebooks=notebooks)
 
 
-def submitted_students(target: Target) -> list[str]:
-    pattern = Path(target.coursedir().format_path("submitted", "*", target.assignment))
-    return sorted(p.parent.name for p in pattern.parent.parent.glob(f"*/{pattern.name}") if p.is_dir())
-
-
-def _collect(target: Target, summary: Summary) -> None:
-    """Collect from the exchange, untrusted folders checked (medai.nbgrader_adapter.collect); a folder rejected for
-    the first time needs a person (the run's exit status says so), one reported before is only counted."""
-    from medai.nbgrader_adapter.collect import collect
-
-    inbound = exchange_root(target) / target.course_id / "inbound"
-    if not inbound.is_dir():
-        return
-    report = collect(coursedir=target.coursedir(), config=target.config, assignment=target.assignment)
-    state = GradeState(target.course_dir, target.assignment)
-    for received in report.collected:
-        state.save_receipt(received.student, received.receipt())
-    seen = state.rejected_before(report.rejected)
-    summary.rejected = [r for r in report.rejected if r[0] not in seen]
-    summary.notes += [report.headline(), *report.details()]
-    if len(report.rejected) > len(summary.rejected):
-        summary.notes.append(f"{len(report.rejected) - len(summary.rejected)} folder(s) in the exchange were "
-                             "rejected before and still are (see an earlier run)")
-
-
-def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote) -> Summary:
-    """The writer: everything that touches the course directory and the gradebook, in one process."""
+def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote, intake=None) -> Summary:
+    """The writer: everything that touches the course directory and the gradebook, in one process; with an
+    intake (grade on submit), it also takes in what arrives while it runs (medai.grader.arrivals)."""
     from medai.grader.executors import make_executor
 
     import warnings
@@ -174,7 +151,7 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
     started = time.monotonic()
     summary = Summary(assignment=target.assignment, notes=target.notes)
     if options.collect:
-        _collect(target, summary)
+        collect_into(target, summary)
     run = make_run(target, options)
     students = submitted_students(target)
     if options.students:
@@ -188,6 +165,7 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
     executor = make_executor(options, spec, zygote=zygote)
     pending = collections.deque(students)
     inflight: dict[str, Submission] = {}
+    arrivals = Arrivals(target, summary, intake, collect=options.collect)
 
     def finish(sub: Submission) -> None:
         if sub.skipped:
@@ -199,10 +177,17 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
         else:
             summary.results.append(sub.result)
         progress.update(skipped=sub.skipped, attention=sub.result.needs_attention)
+        progress.total += arrivals.finished(sub.student, pending)
 
     try:
         executor.start()
-        while pending or inflight:
+        while True:
+            progress.total += arrivals.take(pending, inflight)
+            if not (pending or inflight):
+                if not arrivals.lingering():
+                    break
+                time.sleep(0.25)
+                continue
             while pending and executor.busy < executor.capacity + 1:  # one queued: no worker waits on us
                 sub = run_steps(prepare.STEPS, Submission(run=run, student=pending.popleft()))
                 if sub.done:
@@ -218,15 +203,20 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
                 sub = inflight.pop(result.student)
                 sub.execution = result
                 finish(run_steps(record.STEPS, sub))
+    except BaseException as err:
+        arrivals.close(err)
+        raise
     finally:
         executor.close()
         progress.finish()
+    arrivals.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def grade(*, target: Target, options: GradeOptions) -> Summary:
-    """Grade every (or the chosen) submission of one assignment; see the module docstring."""
+def grade(*, target: Target, options: GradeOptions, intake=None) -> Summary:
+    """Grade every (or the chosen) submission of one assignment; see the module docstring. `intake`: grade on
+    submit's source of students arriving while the run is open (medai.grader.arrivals)."""
     if not options.unsafe:
         reason = sandbox.unavailable_reason()
         if reason:
@@ -236,10 +226,10 @@ def grade(*, target: Target, options: GradeOptions) -> Summary:
     owner = target.course_dir.stat().st_uid if os.geteuid() == 0 else os.getuid()
     owner_gid = pwd.getpwuid(owner).pw_gid
     with course_lock(target.course_dir, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True)):
-        return _grade_locked(target, options, owner, owner_gid)
+        return _grade_locked(target, options, owner, owner_gid, intake)
 
 
-def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: int) -> Summary:
+def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: int, intake) -> Summary:
     spec = exec_spec(target, options, client_uid=owner, client_gid=owner_gid)
     zygote = None
     if options.executor != "dask":  # Dask workers start zygotes of their own, from the same spec
@@ -252,7 +242,7 @@ def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: 
         if failed:
             target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))
     try:
-        return run_as_owner_of(target.course_dir, _session, target, options, spec, zygote)
+        return run_as_owner_of(target.course_dir, _session, target, options, spec, zygote, intake)
     finally:
         if zygote is not None:
             zygote.stop()

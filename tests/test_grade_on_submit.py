@@ -68,7 +68,7 @@ def inbound_submission(exchange: Path, student: str, nb, when: str) -> None:
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / "hw.ipynb")
     (folder / "timestamp.txt").write_text(when)
-    (folder / "submission_secret.txt").write_text(f"secret-of-{student}")  # as nbgrader submit writes it
+    (folder / "submission_secret.txt").write_text(f"secret-of-{student}-{when}")  # one per submission, as submit writes it
 
 
 
@@ -121,3 +121,55 @@ def load_state(course: Path, student: str) -> dict:
     import json
 
     return json.loads((course / ".medai-grade" / "hw" / f"{student}.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
+def test_submissions_arriving_during_a_run_are_graded_in_it_and_a_resubmission_waits_for_the_first(
+        tmp_path, accounts, monkeypatch):
+    """While ann's first submission executes (a 3 s cell), bob submits and ann submits again: the same run grades
+    bob, then ann's newer submission once her first is recorded; every request is settled, none left claimed."""
+    from medai.grader import on_submit
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o1777)
+    course = make_course(tmp_path / "course", {"hw": {"hw.ipynb": source_notebook()}},
+                         extra_config=f"c.Exchange.root = {str(exchange)!r}\n")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "peer") as gb:  # the roster: who may submit
+        for student in ("ann", "bob"):
+            gb.update_or_create_student(student)
+    inbound = exchange / "peer" / "inbound"
+    slow = source_notebook()
+    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(3)  # slow-first-submission"))
+    inbound_submission(exchange, "ann", slow, "2026-09-20 10:00:00.000000 UTC")
+    polls = []
+
+    class Scripted(on_submit.Intake):
+        def poll(self):
+            polls.append(len(polls) + 1)
+            if len(polls) == 2:  # ann's first submission is executing (its 3 s cell): two more arrive
+                inbound_submission(exchange, "bob", source_notebook(), "2026-09-20 10:00:05.000000 UTC")
+                inbound_submission(exchange, "ann", source_notebook(), "2026-09-20 10:00:06.000000 UTC")
+            return super().poll()
+
+    monkeypatch.setattr(on_submit, "Intake", Scripted)
+    options = GradeOptions(workers=1, unsafe=not ROOT, progress=False,
+                           sandbox_prefix=accounts.prefix if accounts else "medai-sandbox")
+    make_target = lambda a: load_target(course_dir=course, assignment=a, course=None)  # noqa: E731
+    discover(SubmitQueue(course), inbound)
+    (summary,) = drain(course_dir=course, make_target=make_target, options=options, inbound=inbound, linger=0)
+
+    assert [r.student for r in summary.results] == ["ann", "bob", "ann"], "\n".join(summary.notes)
+    assert all(r.status.value == "graded" for r in summary.results), summary.lines()
+    assert any("collected while grading: 2 more submission(s)" in n for n in summary.notes), summary.notes
+    first, second = (r for r in summary.results if r.student == "ann")
+    assert first.fingerprint != second.fingerprint and load_state(course, "ann")["fingerprint"] == second.fingerprint
+    graded = (course / "autograded" / "ann" / "hw" / "hw.ipynb").read_text()
+    assert "slow-first-submission" not in graded  # what is kept is her newer submission
+    assert len(list((exchange / "peer" / "feedback").glob("*.html"))) == 3  # each graded submission's, returned
+    queue = SubmitQueue(course)
+    assert queue.pending() == [] and list(queue.claimed.iterdir()) == []
