@@ -94,33 +94,58 @@ class SubmitQueue:
             path.unlink(missing_ok=True)
 
 
-def inbound_submissions(inbound: Path) -> list[tuple[str, str, str]]:
-    """(student, assignment, folder name) of every submission in an exchange inbound folder whose name nbgrader's
-    submit could have written; anything else (`..`, path parts, no timestamp) is left to the collector, which
-    rejects it with a reason."""
+SETTLE_SECONDS = 0.5  # a folder with submit's secret in it, unchanged this long, is complete
+SETTLE_WITHOUT_SECRET = 5.0  # one without (not written by nbgrader's submit), unchanged this long
+
+
+def settled(folder: Path, now: float | None = None) -> bool:
+    """Whether an inbound folder is complete. nbgrader's submit copies the files, writes timestamp.txt, then
+    submission_secret.txt, then sets permissions; a folder is taken once it has the secret and nothing in it
+    (names, contents, modes: the ctime) changed for SETTLE_SECONDS, or without the secret for
+    SETTLE_WITHOUT_SECRET. Collecting a folder mid-copy would grade a partial submission and return its feedback
+    where the student's fetch cannot find it."""
+    now = time.time() if now is None else now
+    try:
+        newest = folder.lstat().st_ctime
+        for root, dirs, files in os.walk(folder):
+            for name in dirs + files:
+                newest = max(newest, os.lstat(os.path.join(root, name)).st_ctime)
+        secret = (folder / "submission_secret.txt").is_file()
+    except OSError:
+        return False  # changing under us
+    return now - newest >= (SETTLE_SECONDS if secret else SETTLE_WITHOUT_SECRET)
+
+
+def inbound_submissions(inbound: Path, *, skip: set[str] = frozenset()) -> list[tuple[str, str, str]]:
+    """(student, assignment, folder name) of every complete (:func:`settled`) submission in an exchange inbound
+    folder whose name nbgrader's submit could have written, those named in `skip` left out; anything else (`..`,
+    path parts, no timestamp) is left to the collector, which rejects it with a reason."""
     from medai.nbgrader_adapter.collect import Rejection, parse_inbound_name
 
     if not inbound.is_dir():
         return []
     out = []
     for entry in sorted(inbound.iterdir()):
+        if entry.name in skip:
+            continue
         try:
             parsed = parse_inbound_name(entry.name)
         except Rejection:
             continue
-        if entry.is_dir() and not entry.is_symlink():
+        if entry.is_dir() and not entry.is_symlink() and settled(entry):
             out.append((parsed.student, parsed.assignment, entry.name))
     return out
 
 
 def discover(queue: SubmitQueue, inbound: Path) -> int:
-    """Queue every inbound submission not seen before (seen ones are remembered in the queue folder)."""
+    """Queue every complete inbound submission not seen before (seen ones are remembered in the queue folder);
+    one still being written is queued by a later call."""
     seen_file = queue.root.parent / "queue-seen.json"
     try:
         seen = set(json.loads(seen_file.read_text()))
     except (FileNotFoundError, ValueError):
         seen = set()
-    new = [(s, a, name) for s, a, name in inbound_submissions(inbound) if name not in seen]
+    new = inbound_submissions(inbound, skip=seen)
     for student, assignment, name in new:
         queue.put(assignment, student, source="exchange")
         seen.add(name)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from medai.grader.context import GradeOptions
-from medai.grader.on_submit import SubmitQueue, discover, drain, watch
+from medai.grader.on_submit import SETTLE_SECONDS, SETTLE_WITHOUT_SECRET, SubmitQueue, discover, drain, settled, watch
 from medai.grader.pipeline import grade
 from medai.grader.target import load_target
 from medai.grader.feedback_language import feedback_translator
@@ -63,6 +64,24 @@ def test_queue_claims_once_and_takes_back_what_a_dead_service_claimed(tmp_path):
     assert queue.pending() == [] and list(queue.claimed.iterdir()) == []
 
 
+def test_a_submission_still_being_written_is_not_queued_until_it_is_complete(tmp_path):
+    """nbgrader's submit copies the files, then writes timestamp.txt and submission_secret.txt: a folder caught
+    between is not queued (grading it would grade part of a submission); once complete, it is, once."""
+    inbound = tmp_path / "inbound"
+    folder = inbound / "ann+hw+2026-09-20 10:00:00.000000 UTC+abc"
+    folder.mkdir(parents=True)
+    (folder / "hw.ipynb").write_text("{}")
+    queue = SubmitQueue(tmp_path / "course")
+    assert discover(queue, inbound) == 0 and not settled(folder)  # mid-copy: no secret yet
+    assert not settled(folder, now=time.time() + SETTLE_SECONDS + 0.1)  # ... and it may yet arrive
+    assert settled(folder, now=time.time() + SETTLE_WITHOUT_SECRET + 0.1)  # a writer that never writes one
+    (folder / "submission_secret.txt").write_text("s")
+    assert discover(queue, inbound) == 0  # just written: maybe still changing
+    time.sleep(SETTLE_SECONDS + 0.1)
+    assert discover(queue, inbound) == 1 and discover(queue, inbound) == 0
+    assert [r.student for _, r in queue.claim()] == ["ann"]
+
+
 def inbound_submission(exchange: Path, student: str, nb, when: str) -> None:
     folder = exchange / "peer" / "inbound" / f"{student}+hw+{when}+abc{student}"
     folder.mkdir(parents=True)
@@ -88,6 +107,7 @@ def test_submission_is_graded_and_feedback_returned_with_hidden_tests_withheld_u
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "peer") as gb:
         gb.update_or_create_assignment("hw", duedate=future)
     inbound_submission(exchange, "ann", source_notebook(), "2026-09-20 10:00:00.000000 UTC")
+    time.sleep(SETTLE_SECONDS)  # complete: taken by the next look
 
     options = GradeOptions(workers=1, unsafe=not ROOT, progress=False,
                            sandbox_prefix=accounts.prefix if accounts else "medai-sandbox")
@@ -128,7 +148,7 @@ def load_state(course: Path, student: str) -> dict:
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
 def test_submissions_arriving_during_a_run_are_graded_in_it_and_a_resubmission_waits_for_the_first(
         tmp_path, accounts, monkeypatch):
-    """While ann's first submission executes (a 3 s cell), bob submits and ann submits again: the same run grades
+    """While ann's first submission executes (a 6 s cell), bob submits and ann submits again: the same run grades
     bob, then ann's newer submission once her first is recorded; every request is settled, none left claimed."""
     from medai.grader import on_submit
 
@@ -144,14 +164,15 @@ def test_submissions_arriving_during_a_run_are_graded_in_it_and_a_resubmission_w
             gb.update_or_create_student(student)
     inbound = exchange / "peer" / "inbound"
     slow = source_notebook()
-    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(3)  # slow-first-submission"))
+    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(6)  # slow-first-submission"))
     inbound_submission(exchange, "ann", slow, "2026-09-20 10:00:00.000000 UTC")
+    time.sleep(SETTLE_SECONDS)
     polls = []
 
     class Scripted(on_submit.Intake):
         def poll(self):
             polls.append(len(polls) + 1)
-            if len(polls) == 2:  # ann's first submission is executing (its 3 s cell): two more arrive
+            if len(polls) == 2:  # ann's first submission is executing (its 6 s cell): two more arrive
                 inbound_submission(exchange, "bob", source_notebook(), "2026-09-20 10:00:05.000000 UTC")
                 inbound_submission(exchange, "ann", source_notebook(), "2026-09-20 10:00:06.000000 UTC")
             return super().poll()

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -244,7 +245,7 @@ def test_an_honest_claim_is_kept(course, accounts):
 
 
 def test_folder_names_with_path_parts_never_touch_submitted(course, accounts):
-    from medai.grader.on_submit import SubmitQueue, watch
+    from medai.grader.on_submit import SETTLE_SECONDS, SubmitQueue, watch
 
     c = course
     c.submit("alice")
@@ -260,6 +261,7 @@ def test_folder_names_with_path_parts_never_touch_submitted(course, accounts):
     options = GradeOptions(workers=1, progress=False, sandbox_prefix=accounts.prefix)
     make_target = lambda a: load_target(course_dir=c.course, assignment=a, course=None,  # noqa: E731
                                         layout=Layout(root=c.base))
+    time.sleep(SETTLE_SECONDS)  # grade on submit takes a folder once it is complete (settled)
     watch(course_dir=c.course, make_target=make_target, options=options, inbound=c.inbound, every=0, rounds=1,
           log=lines.append)
     assert c.submitted_tree() == before, lines
