@@ -96,6 +96,7 @@ class SubmitQueue:
 
 SETTLE_SECONDS = 0.5  # a folder with submit's secret in it, unchanged this long, is complete
 SETTLE_WITHOUT_SECRET = 5.0  # one without (not written by nbgrader's submit), unchanged this long
+SETTLE_MAX_ENTRIES = 10_000  # entries looked at per folder (a student's folder is theirs to fill)
 
 
 def settled(folder: Path, now: float | None = None) -> bool:
@@ -106,10 +107,13 @@ def settled(folder: Path, now: float | None = None) -> bool:
     where the student's fetch cannot find it."""
     now = time.time() if now is None else now
     try:
-        newest = folder.lstat().st_ctime
+        newest, seen = folder.lstat().st_ctime, 0
         for root, dirs, files in os.walk(folder):
             for name in dirs + files:
                 newest = max(newest, os.lstat(os.path.join(root, name)).st_ctime)
+                seen += 1
+            if seen > SETTLE_MAX_ENTRIES:
+                break  # far more than a submission holds: the collector rejects it, with the reason
         secret = (folder / "submission_secret.txt").is_file()
     except OSError:
         return False  # changing under us
