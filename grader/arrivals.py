@@ -26,6 +26,10 @@ def submitted_students(target: Target) -> list[str]:
     return sorted(p.parent.name for p in pattern.parent.parent.glob(f"*/{pattern.name}") if p.is_dir())
 
 
+def no_submission_note(students: list[str]) -> str:
+    return f"no submission (yet) from: {', '.join(students)}"
+
+
 def has_submission(target: Target, student: str) -> bool:
     return Path(target.coursedir().format_path("submitted", student, target.assignment)).is_dir()
 
@@ -95,7 +99,7 @@ class Arrivals:
         if student in pending:
             return 0  # not started yet: it grades what was just collected
         if not has_submission(self.target, student):
-            self.summary.notes.append(f"no submission (yet) from: {student}")
+            self.summary.notes.append(no_submission_note([student]))
             self.intake.done(student)
             return 0
         pending.append(student)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from medai.errors import UserError
 from medai.grader import prepare, record, sandbox
-from medai.grader.arrivals import Arrivals, collect_into, submitted_students
+from medai.grader.arrivals import Arrivals, collect_into, no_submission_note, submitted_students
 from medai.grader.context import GradeOptions, Run, Submission, run_steps
 from medai.grader.run_progress import Progress
 from medai.grader.results import Summary
@@ -157,7 +157,7 @@ def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygo
     if options.students:
         unknown = sorted(set(options.students) - set(students))
         if unknown and options.missing_ok:
-            target.notes.append(f"no submission (yet) from: {', '.join(unknown)}")
+            target.notes.append(no_submission_note(unknown))
         elif unknown:
             raise UserError(f"no submission of {target.assignment!r} from: {', '.join(unknown)}")
         students = [s for s in students if s in options.students]
