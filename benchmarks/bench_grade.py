@@ -10,6 +10,9 @@ into two identical course directories. Then, on the same machine:
   raw     every sanitized notebook executed once with plain nbclient (a fresh kernel each, nothing else)
   floor   the students' cells alone: the execution time of every code cell in raw's already started kernels
           (nbclient's own per-cell timing), divided by the CPU count: what no grader can beat on this machine
+  critical path  the cells of the longest single notebook (printed when it exceeds the floor, e.g. a notebook
+          whose cells run one after another into the cell timeout): a notebook's cells run in order, so no
+          grader that keeps stock's cell timeout finishes sooner
 
 and it prints both wall times, the throughput ratio, whether every grade cell scored the same in both
 gradebooks, the per-notebook overhead of each grader over raw execution (wall time x workers / notebooks,
@@ -139,16 +142,16 @@ def cell_seconds(nb) -> float:
     return total
 
 
-def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]:
+def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float, float]:
     """Execute each sanitized notebook (stock's autograded copy, outputs cleared) with nbclient alone: (wall
-    seconds, notebooks, seconds of the cells alone)."""
+    seconds, notebooks, seconds of the cells alone, seconds of the cells of the longest notebook)."""
     from nbclient import NotebookClient
 
     from medai.nbgrader_adapter.config import load_course_config
 
     execute = load_course_config(root).Execute  # the course's cell timeout, interrupted there as nbgrader does
     timeout = execute.timeout if "timeout" in execute else 30
-    total, count, cells = 0.0, 0, 0.0
+    total, count, cells, longest = 0.0, 0, 0.0, 0.0
     for folder in sorted((root / "autograded").glob("*/*")):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / folder.name
@@ -164,9 +167,9 @@ def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float]
                                         resources={"metadata": {"path": str(work)}})
                 client.execute()
                 total += time.perf_counter() - started
-                cells += cell_seconds(nb)
-                count += 1
-    return total, count, cells
+                seconds = cell_seconds(nb)
+                cells, longest, count = cells + seconds, max(longest, seconds), count + 1
+    return total, count, cells, longest
 
 
 def scores(root: Path) -> dict:
@@ -220,7 +223,7 @@ def main() -> int:
         t_medai = sum(timed([*medai, aid], base) for aid in assignments)
         print(f"stock nbgrader autograde: {t_stock:7.1f} s  ({n / t_stock:.2f} submissions/s)")
         print(f"medai grade (workers={args.workers}): {t_medai:7.1f} s  ({n / t_medai:.2f} submissions/s)", flush=True)
-        t_raw, notebooks, t_cells = raw_nbclient(stock, assignments)
+        t_raw, notebooks, t_cells, t_longest = raw_nbclient(stock, assignments)
         cores = os.cpu_count() or 1
         floor = t_cells / cores
 
@@ -234,6 +237,10 @@ def main() -> int:
         print(f"floor (the cells alone in started kernels, {t_cells:.1f} s / {cores} cores): {floor:7.1f} s   "
               f"medai {t_medai / floor:.2f}x the floor, stock {t_stock / floor:.2f}x" if floor > 0 else
               "floor: no cell timing recorded")
+        if t_longest > floor > 0:  # one notebook's cells run in order: no scheduler finishes before they do
+            print(f"critical path (the longest notebook's cells, {t_longest:.1f} s) exceeds the floor: "
+                  f"medai {t_medai / t_longest:.2f}x it; no grader keeping stock's cell timeout can beat stock by "
+                  f"more than {t_stock / t_longest:.2f}x on this batch")
         return 0 if same else 1
     finally:
         if args.keep:
