@@ -20,11 +20,17 @@ import tempfile
 import threading
 import time
 import uuid
+
+import zmq
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 from medai.errors import UserError
 from medai.grader import zygote as proto
@@ -325,8 +331,65 @@ class JobProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+RECONNECT_MS = 10
+IOPUB_PROOF = 0.2  # seconds jupyter_client waits for an IOPub message after kernel_info_reply before asking again
+
+
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's AsyncKernelClient, with a `wait_for_ready` that ends as soon as IOPub is proven connected.
+
+    jupyter_client's own asks kernel_info until a reply comes and one IOPub message follows it within 0.2 s
+    (proof that IOPub is connected), then drains IOPub until it has been silent for 0.2 s: 0.2 s spent waiting
+    in every notebook of every submission. This one takes as its proof the `status: idle` that the kernel
+    publishes on IOPub after answering one of its kernel_info requests, and does not drain: what is left on
+    IOPub then (start-up status messages) answers no request of nbclient's, which skips every IOPub message
+    whose parent is not the cell it executes. Same errors, same messages, same timeout.
+    """
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None):
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # this client's own context (jupyter_client's)
+        return super()._create_connected_socket(channel, identity)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        if not isinstance(self.parent, KernelManager):
+            return await super().wait_for_ready(timeout=timeout)
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        asked: set[str] = set()
+        while True:
+            asked.add(self.kernel_info())
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
+                    self._handle_kernel_info_reply(msg)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError("Kernel didn't respond in %d seconds" % timeout)
+
+    async def _idle_after(self, asked: set[str]) -> bool:
+        """Whether IOPub brings, within IOPUB_PROOF seconds, the kernel's `idle` after one of `asked`."""
+        until = time.monotonic() + IOPUB_PROOF
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                    and msg["parent_header"].get("msg_id") in asked):
+                return True
+        return False
+
+
 class SandboxKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernels come from a job process, over ipc sockets in the slot's directory."""
+    """An AsyncKernelManager whose kernels come from a job process, over ipc sockets in the slot's directory;
+    its clients are ReadyKernelClients."""
+
+    client_class = DottedObjectName("medai.grader.kernels.ReadyKernelClient")
+    client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
     def __init__(self, *, job: JobHandle, ipc_dir: str, **kwargs):
         name = uuid.uuid4().hex[:8]
