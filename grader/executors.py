@@ -82,7 +82,7 @@ class _Worker:
     conn: multiprocessing.connection.Connection
     job: ExecJob | None = None
     order: int = 0  # when its job was submitted: the oldest ready job goes first
-    phase: str = ""  # "preparing" | "ready" | "running" while it has a job
+    phase: str = ""  # "preparing" | "ready" (prepared, no go yet) | "running" (go sent) while it has a job
     idle: bool = False  # running, but waiting CPU-idle: its slot is lent
 
 
@@ -155,7 +155,9 @@ class LocalExecutor:
                 w.job, w.order, w.phase, w.idle = self.queue.popleft(), self.submitted, "preparing", False
                 w.conn.send(w.job)
         working = sum(w.phase == "running" and not w.idle for w in self.workers)
-        for w in sorted((w for w in self.workers if w.phase == "ready"), key=lambda w: w.order):
+        # a go may be sent while the worker still prepares: it reads it once ready, with no round trip through
+        # the writer (which may be busy recording another submission for a while)
+        for w in sorted((w for w in self.workers if w.phase in ("preparing", "ready")), key=lambda w: w.order):
             if working >= self.running:
                 break
             w.conn.send("go")
@@ -167,7 +169,8 @@ class LocalExecutor:
         while w.job is not None and w.conn.poll():
             msg = w.conn.recv()
             if msg[0] == "ready":
-                w.phase = "ready"
+                if w.phase == "preparing":  # else its go is already on the way
+                    w.phase = "ready"
             elif msg[0] == "idle":
                 w.idle = bool(msg[1])
                 self._note("idle" if w.idle else "working", w)

@@ -141,13 +141,20 @@ def make_run(target: Target, options: GradeOptions) -> Run:
 def _session(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote, intake=None) -> Summary:
     """The writer: everything that touches the course directory and the gradebook, in one process; with an
     intake (grade on submit), it also takes in what arrives while it runs (medai.grader.arrivals)."""
-    from medai.grader.executors import make_executor
-
     import warnings
 
     from sqlalchemy.exc import SAWarning
 
+    from medai.nbgrader_adapter.caches import writer_caches
+
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook autoflush chatter
+    with writer_caches():  # what nbgrader recomputes per call, once (medai.nbgrader_adapter.caches)
+        return _write(target, options, spec, zygote, intake)
+
+
+def _write(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote, intake) -> Summary:
+    from medai.grader.executors import make_executor
+
     started = time.monotonic()
     summary = Summary(assignment=target.assignment, notes=target.notes)
     if options.collect:

@@ -323,13 +323,22 @@ def _job_main(conn: socket.socket, session: Session, loaded: set[str], slot: str
 # -- the zygote -----------------------------------------------------------------------------------------------
 
 
+# What every kernel imports while it starts, beyond ipykernel.kernelapp (measured on ipykernel 7 / IPython 9: its
+# debugger support alone, debugpy, is 0.1 s of CPU in every kernel when not preloaded)
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger",
+                  "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard", "sqlite3",
+                  "faulthandler", "tornado.platform.asyncio")
+
+
 def _preload(session: Session) -> dict:
-    """Import ipykernel and the requested modules; report what failed. Runs before any fork."""
+    """Import ipykernel, what its kernels import as they start, and the requested modules; report what failed.
+    Runs before any fork."""
     os.environ.update(session.env)
     os.environ["HOME"] = session.session_dir
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's import-time warning, meant for a debugging user
     before = set(sys.modules)
     failed = {}
-    for name in ["ipykernel.kernelapp", "medai.grader.kernel_guard", "medai.grader.checks", *session.spec.preload]:
+    for name in [*KERNEL_MODULES, "medai.grader.kernel_guard", "medai.grader.checks", *session.spec.preload]:
         try:
             importlib.import_module(name)
         except BaseException as err:  # noqa: BLE001 - a module that fails to import is simply not preloaded
