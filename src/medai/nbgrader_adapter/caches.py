@@ -9,7 +9,8 @@ that was most of the writer's time. Inside `writer_caches()`:
 - every Gradebook opened on one database shares one engine, and with it its compiled-statement cache; each
   Gradebook keeps its own session, and its close() still disposes the engine's pool (closing its connections;
   the engine makes a new pool when next used);
-- the tables are created (nbgrader's `create_all`) and looked up once per engine: nothing drops them meanwhile;
+- the tables are created (nbgrader's `create_all`) once per engine, and listed until there are some:
+  nothing drops them meanwhile;
 - each metadata schema is checked once, and cells are validated by one validator built from it, exactly as
   `jsonschema.validate` does (check the schema, validate, raise the best-matching error).
 
@@ -37,7 +38,7 @@ def shared_engines():
     original_engine, original_inspect = api.create_engine, api.inspect
     metadata = api.Base.metadata
     engines: dict = {}
-    inspectors: dict = {}
+    tables: dict[int, list[str]] = {}
     created: set[int] = set()
 
     def create_engine(url, **kwargs):
@@ -46,10 +47,14 @@ def shared_engines():
             engines[key] = original_engine(url, **kwargs)
         return engines[key]
 
-    def inspect(engine):
-        if id(engine) not in inspectors:  # nbgrader asks it one thing: whether the database has tables yet
-            inspectors[id(engine)] = original_inspect(engine)
-        return inspectors[id(engine)]
+    def inspect(engine):  # nbgrader asks it one thing, whether the database has tables yet: once it has, it has
+        if id(engine) in tables:
+            return types.SimpleNamespace(get_table_names=lambda: list(tables[id(engine)]))
+        inspector = original_inspect(engine)
+        names = inspector.get_table_names()
+        if names:
+            tables[id(engine)] = names
+        return inspector
 
     def create_all(bind=None, **kwargs):
         if id(bind) not in created or kwargs:
