@@ -94,3 +94,27 @@ def test_without_course_yaml_nbgraders_own_late_plugin_applies(late_course, tmp_
     # nbgrader's view: late is anything after the gradebook's due date (no grace, no extensions), unpenalised
     assert {r.student for r in summary.late} == set(SUBMITTED) - {"ontime"}
     assert {r.late.policy for r in summary.late} == {"nbgrader"}
+
+
+def test_standby_slots_store_the_same_penalties(late_course, tmp_path):
+    """Pre-started kernels and lent slots (medai.grader.standby) change when code runs, never the late penalty
+    stored (a late, graded submission once showed a penalty of 0 in a run with standby on)."""
+    import shutil
+
+    from nbgrader.api import Gradebook
+
+    root, course = late_course
+    other = tmp_path / "standby"
+    shutil.copytree(root, other)
+    summary = grade(target=load_target(course_dir=other, assignment=A, course=course),
+                    options=GradeOptions(workers=2, unsafe=True, progress=False, feedback=False, standby=True,
+                                         force=True))
+    results = {r.student: r for r in summary.results}
+    assert sorted(results) == sorted(SUBMITTED)
+    with Gradebook(f"sqlite:///{other / 'gradebook.db'}", "medai101") as gb:
+        for student, when in SUBMITTED.items():
+            expected = lateness(course, assignment_id=A, student=student, submitted=when)
+            nb = gb.find_submission_notebook("hw", A, student)
+            assert nb.score == 2 and results[student].status.value == "graded", student
+            assert (nb.late_submission_penalty or 0) == pytest.approx(2 * expected.penalty_percent / 100), student
+            assert results[student].score == pytest.approx(2 - 2 * expected.penalty_percent / 100), student
