@@ -20,13 +20,11 @@ import tempfile
 import threading
 import time
 import uuid
-
-import zmq
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -331,12 +329,13 @@ class JobProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-RECONNECT_MS = 10
+RECONNECT_MS = 10  # zmq retries a connection every 100 ms by default: a kernel's sockets come up ~50 ms after the fork
 IOPUB_PROOF = 0.2  # seconds jupyter_client waits for an IOPub message after kernel_info_reply before asking again
 
 
 class ReadyKernelClient(AsyncKernelClient):
-    """jupyter_client's AsyncKernelClient, with a `wait_for_ready` that ends as soon as IOPub is proven connected.
+    """jupyter_client's AsyncKernelClient, connecting again every RECONNECT_MS until the kernel's sockets are up, with
+    a `wait_for_ready` that ends as soon as IOPub is proven connected.
 
     jupyter_client's own asks kernel_info until a reply comes and one IOPub message follows it within 0.2 s
     (proof that IOPub is connected), then drains IOPub until it has been silent for 0.2 s: 0.2 s spent waiting
