@@ -10,6 +10,9 @@ into two identical course directories. Then, on the same machine:
   raw     every sanitized notebook executed once with plain nbclient (a fresh kernel each, nothing else)
   floor   the students' cells alone: the execution time of every code cell in raw's already started kernels
           (nbclient's own per-cell timing), divided by the CPU count: what no grader can beat on this machine
+  own cells  the cells' execution time in medai's own kernels (nbclient's timing in its autograded notebooks),
+          divided by the CPU count: what the students' code cost there, imports preloaded, two kernels sharing
+          two cores; the rest of medai's wall time is start-up and bookkeeping
   critical path  the cells of the longest single notebook (printed when it exceeds the floor, e.g. a notebook
           whose cells run one after another into the cell timeout): a notebook's cells run in order, so no
           grader that keeps stock's cell timeout finishes sooner
@@ -142,6 +145,11 @@ def cell_seconds(nb) -> float:
     return total
 
 
+def graded_cell_seconds(root: Path) -> float:
+    """The cells' execution time in the notebooks a grader left in autograded/ (nbclient's timing, kept there)."""
+    return sum(cell_seconds(nbformat.read(path, as_version=4)) for path in sorted(root.glob("autograded/*/*/*.ipynb")))
+
+
 def raw_nbclient(root: Path, assignments: list[str]) -> tuple[float, int, float, float]:
     """Execute each sanitized notebook (stock's autograded copy, outputs cleared) with nbclient alone: (wall
     seconds, notebooks, seconds of the cells alone, seconds of the cells of the longest notebook)."""
@@ -237,6 +245,11 @@ def main() -> int:
         print(f"floor (the cells alone in started kernels, {t_cells:.1f} s / {cores} cores): {floor:7.1f} s   "
               f"medai {t_medai / floor:.2f}x the floor, stock {t_stock / floor:.2f}x" if floor > 0 else
               "floor: no cell timing recorded")
+        own = graded_cell_seconds(ours) / cores
+        if own > 0:  # what the students' code itself cost in medai's own (preloaded, parallel) kernels
+            print(f"medai's own cells (its preloaded kernels, nbclient's timing, {own * cores:.1f} s / {cores} cores): "
+                  f"{own:7.1f} s   medai {t_medai / own:.2f}x them; a grader costing nothing but those cells "
+                  f"would be {t_stock / own:.2f}x stock")
         if t_longest > floor > 0:  # one notebook's cells run in order: no scheduler finishes before they do
             print(f"critical path (the longest notebook's cells, {t_longest:.1f} s) exceeds the floor: "
                   f"medai {t_medai / t_longest:.2f}x it; no grader keeping stock's cell timeout can beat stock by "
