@@ -69,8 +69,22 @@ class Zygote:
     socket: str
     slot_dirs: dict[str, str]
     session_dir: str
-    report: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)  # what it preloaded and what failed, once ready()
     proc: subprocess.Popen | None = None
+    timeout: float = 120
+
+    def ready(self) -> "Zygote":
+        """Wait until it has preloaded and serves (it claimed its accounts before start_zygote returned); the
+        modules it could not import are in `report["failed"]`. Idempotent."""
+        if self.report.get("ready"):
+            return self
+        line = _readline(self.proc, self.timeout) if self.proc is not None else ""
+        report = json.loads(line) if line else {}
+        if not report.get("ready"):  # whoever started it stops it (this may run in the writer, not as root)
+            raise ZygoteError(report.get("error") or "the kernel zygote did not start "
+                              f"(exit code {self.proc.poll() if self.proc else None})")
+        self.report = report
+        return self
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -90,8 +104,10 @@ class Zygote:
         return ZygoteClient(self.socket)
 
 
-def start_zygote(*, spec: ExecSpec, slots: list[str], timeout: float = 120) -> Zygote:
-    """Start a zygote for these slots (sandbox accounts when `spec.enabled`). Call as root when sandboxed."""
+def start_zygote(*, spec: ExecSpec, slots: list[str], timeout: float = 120, wait: bool = True) -> Zygote:
+    """Start a zygote for these slots (sandbox accounts when `spec.enabled`). Call as root when sandboxed. It
+    returns once the zygote holds its accounts; with `wait` False, before it has preloaded (call `ready()`
+    before the first job: what a run does meanwhile, collecting say, overlaps the imports)."""
     if spec.enabled:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
         RUN_DIR.chmod(0o711)
@@ -122,22 +138,23 @@ def start_zygote(*, spec: ExecSpec, slots: list[str], timeout: float = 120) -> Z
                             stdout=subprocess.PIPE, stderr=None, env={**os.environ, **served.env})
     with open(os.path.join(session, "zygote.pid"), "w") as fh:
         fh.write(str(proc.pid))
-    zyg = Zygote(socket=served.socket, slot_dirs=slot_dirs, session_dir=session, proc=proc)
+    zyg = Zygote(socket=served.socket, slot_dirs=slot_dirs, session_dir=session, proc=proc, timeout=timeout)
     line = _readline(proc, timeout)
-    if not line:
+    claimed = json.loads(line) if line else {}
+    if not claimed.get("claimed"):
         zyg.stop()
-        raise ZygoteError(f"the kernel zygote did not start (exit code {proc.poll()})")
-    zyg.report = json.loads(line)
-    if not zyg.report.get("ready"):
+        raise ZygoteError(claimed.get("error") or f"the kernel zygote did not start (exit code {proc.poll()})")
+    try:
+        return zyg.ready() if wait else zyg
+    except ZygoteError:
         zyg.stop()
-        raise ZygoteError(zyg.report.get("error", "the kernel zygote did not start"))
-    return zyg
+        raise
 
 
 MAX_ACCOUNTS = 64
 
 
-def start_zygote_on_free_accounts(*, count: int, spec: ExecSpec) -> Zygote:
+def start_zygote_on_free_accounts(*, count: int, spec: ExecSpec, wait: bool = True) -> Zygote:
     """A sandboxed zygote on `count` sandbox accounts that no other run on this machine holds (another course's
     `medai grade`, a Dask worker): accounts `<spec.prefix>-0`, `-1`, ... are created on demand, and each is locked
     by the zygote that uses it. `spec` gives everything but the accounts."""
@@ -148,7 +165,7 @@ def start_zygote_on_free_accounts(*, count: int, spec: ExecSpec) -> Zygote:
     for start in range(0, MAX_ACCOUNTS - count + 1, count):
         slots = list(sandbox.ensure_accounts(count, spec.prefix, start=start))
         try:
-            return start_zygote(spec=replace(spec, accounts=tuple(slots)), slots=slots)
+            return start_zygote(spec=replace(spec, accounts=tuple(slots)), slots=slots, wait=wait)
         except ZygoteError as err:
             if "in use" not in str(err):
                 raise
@@ -156,12 +173,12 @@ def start_zygote_on_free_accounts(*, count: int, spec: ExecSpec) -> Zygote:
                       "other grading runs hold them")
 
 
-def zygote_for(spec: ExecSpec, *, count: int, names: list[str] | None = None) -> Zygote:
+def zygote_for(spec: ExecSpec, *, count: int, names: list[str] | None = None, wait: bool = True) -> Zygote:
     """A zygote with `count` slots: sandbox accounts no other run holds when `spec.enabled` (call as root),
-    else plain slots (`names`, or slot-0, slot-1, ...)."""
+    else plain slots (`names`, or slot-0, slot-1, ...). `wait`: as start_zygote's."""
     if spec.enabled:
-        return start_zygote_on_free_accounts(count=count, spec=spec)
-    return start_zygote(spec=spec, slots=list(names or [f"slot-{i}" for i in range(count)]))
+        return start_zygote_on_free_accounts(count=count, spec=spec, wait=wait)
+    return start_zygote(spec=spec, slots=list(names or [f"slot-{i}" for i in range(count)]), wait=wait)
 
 
 def _remove_stale_sessions() -> None:

@@ -169,6 +169,10 @@ def _write(target: Target, options: GradeOptions, spec: sandbox.ExecSpec, zygote
             raise UserError(f"no submission of {target.assignment!r} from: {', '.join(unknown)}")
         students = [s for s in students if s in options.students]
     progress = Progress(len(students), label=f"grading {target.assignment}", enabled=options.progress)
+    if zygote is not None:
+        failed = zygote.ready().report.get("failed") or {}
+        if failed:
+            target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))
     executor = make_executor(options, spec, zygote=zygote)
     pending = collections.deque(students)
     inflight: dict[str, Submission] = {}
@@ -243,11 +247,8 @@ def _grade_locked(target: Target, options: GradeOptions, owner: int, owner_gid: 
         from medai.grader.executors import local_slots
         from medai.grader.kernels import zygote_for
 
-        # as root: the sandbox accounts, before the writer drops
-        zygote = zygote_for(spec, count=local_slots(options))
-        failed = zygote.report.get("failed") or {}
-        if failed:
-            target.notes.append("not preloaded (imported per kernel instead): " + ", ".join(sorted(failed)))
+        # as root: the sandbox accounts, before the writer drops; it imports while the writer collects
+        zygote = zygote_for(spec, count=local_slots(options), wait=False)
     try:
         return run_as_owner_of(target.course_dir, _session, target, options, spec, zygote, intake)
     finally:

@@ -502,6 +502,8 @@ class Zygote:
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.listener, selectors.EVENT_READ)
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
+        sys.stdout.write(json.dumps({"claimed": True}) + "\n")  # its accounts are its own; now the imports
+        sys.stdout.flush()
         report = _preload(self.session)
         self.loaded = set(report.pop("loaded_top_level"))
         sys.stdout.write(json.dumps({"ready": True, **report}) + "\n")

@@ -42,3 +42,21 @@ def test_first_cells_get_their_own_outputs_only_and_kernels_start_from_preloaded
         assert [(o.output_type, o.get("text"), o.get("data", {}).get("text/plain")) for o in first.outputs] == [
             ("stream", "안녕\n", None), ("execute_result", None, "2")]
         assert [o.get("text") for o in second.outputs] == ["[]\n"]  # each kernel found them imported already
+
+
+def test_a_zygote_can_be_left_importing_while_the_run_prepares():
+    spec = ExecSpec(enabled=False, client_uid=os.getuid(), client_gid=os.getgid(), threads=1,
+                    preload=("json", "no_such_module_of_medai"))
+    zygote = zygote_for(spec, count=1, wait=False)  # its slots are claimed; its imports may still run
+    try:
+        assert zygote.ready() is zygote and zygote.ready().report["ready"]  # waits once, then knows
+        assert list(zygote.report["failed"]) == ["no_such_module_of_medai"]
+        slot = Slot(client=zygote.client(), slot=zygote.slots[0], ipc_dir=zygote.slot_dirs[zygote.slots[0]])
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+        result = slot.run(ExecJob(assignment="a", student="s", notebooks=["n.ipynb"], config=Config(),
+                                  wall_seconds=60, files={"n.ipynb": nbformat.writes(nb).encode()}))
+    finally:
+        zygote.stop()
+    assert nbformat.reads(result.notebooks[0].executed, as_version=4).cells[0].outputs[0].text == "42\n"
