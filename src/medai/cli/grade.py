@@ -130,8 +130,9 @@ def _grading_options(p) -> None:
     p.add_argument("--no-preload", action="store_true",
                    help="start every kernel afresh instead of forking it from a preloaded one")
     p.add_argument("--standby", action="store_true",
-                   help="experimental: a spare sandbox slot per worker, the next submission opened with its kernel "
-                        "started ahead, and a slot lent while a submission waits CPU-idle in a cell")
+                   help="a spare sandbox slot per worker, the next submission opened with its kernel started "
+                        "ahead, and a slot lent while a submission waits CPU-idle in a cell (pays off when "
+                        "submissions wait in cells)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
