@@ -23,7 +23,7 @@ from medai.grader.target import Target
 class GradeOptions:
     workers: int = 2
     # local: a spare slot per worker, next submissions' kernels pre-started (medai.grader.standby); opt-in: it pays
-    # off only where submissions wait in a cell (a kernel starts in ~80 ms anyway)
+    # off only where submissions wait in a cell (kernels start fast anyway)
     standby: bool = False
     executor: str = "local"  # local | dask
     scheduler: str | None = None  # dask scheduler address

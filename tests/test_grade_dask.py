@@ -44,7 +44,7 @@ def test_dask_executor_gives_stock_scores(tmp_path, cluster):
         summary = grade(target=load_target(course_dir=ours, assignment="ps1", course=None),
                         options=GradeOptions(executor="dask", scheduler=cluster.scheduler_address,
                                              unsafe=os.geteuid() != 0, sandbox_prefix=prefix, progress=False))
-        assert [r.status for r in summary.results] == [Status.GRADED] * 3
+        assert [r.status for r in summary.results] == [Status.GRADED] * 3, [r.reason for r in summary.results]
         assert gradebook_scores(ours, "ps1", students) == gradebook_scores(stock, "ps1", students)
         workers = cluster.scheduler_info["workers"] if hasattr(cluster, "scheduler_info") else {}
         assert len(workers) == 2

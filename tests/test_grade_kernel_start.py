@@ -1,5 +1,5 @@
-"""A grading kernel starts as jupyter_client would start it, less the waiting (medai.grader.kernels.ReadyKernelClient,
-medai.grader.zygote.KERNEL_MODULES): its first cell's outputs are exactly that cell's, nothing of the start-up."""
+"""A grading kernel starts as jupyter_client would start it, less some waiting (medai.grader.kernels.
+ReadyKernelClient, medai.grader.zygote.KERNEL_MODULES): its first cell's outputs are exactly that cell's."""
 from __future__ import annotations
 
 import os
