@@ -17,6 +17,8 @@ when the installed nbgrader moves). Which nbgrader behaviour each module depends
     cells             the gradebook cell by cell (grades, released sources), nbgrader cell metadata, where a
                       step's notebooks are (the instructor's insight)
     attempts          every graded attempt's cell scores, which the gradebook forgets on a resubmission
+    caches            what nbgrader recomputes per call (an engine per Gradebook, create_all, schema checks),
+                      computed once while the grading writer runs
 
 medai's own extensions that plug into nbgrader's documented extension points stay with the feature they serve:
 the late-penalty preprocessor (medai.grader.late), the hidden-test preprocessor (medai.grader.visibility), the guarded
