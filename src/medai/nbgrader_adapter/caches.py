@@ -48,13 +48,10 @@ def shared_engines():
         return engines[key]
 
     def inspect(engine):  # nbgrader asks it one thing, whether the database has tables yet: once it has, it has
-        if id(engine) in tables:
-            return types.SimpleNamespace(get_table_names=lambda: list(tables[id(engine)]))
-        inspector = original_inspect(engine)
-        names = inspector.get_table_names()
+        names = tables.get(id(engine)) or original_inspect(engine).get_table_names()
         if names:
             tables[id(engine)] = names
-        return inspector
+        return types.SimpleNamespace(get_table_names=lambda: list(names))
 
     def create_all(bind=None, **kwargs):
         if id(bind) not in created or kwargs:
